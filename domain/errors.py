@@ -1,0 +1,379 @@
+"""Every way a ledger command can be refused.
+
+Each error has a stable machine ``code`` (for clients and the HTTP error table in ``api/``) and a
+message a person can act on. Where the legacy platform had an exact message, the error carries it
+verbatim together with the legacy ``error_type`` and HTTP-ish ``legacy_code`` so that the OAuth
+endpoints can answer exactly as the old platform did; the domain itself knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Raised when a command is refused; nothing has been written."""
+
+    code = "ledger_error"
+    legacy_type: str | None = None
+    legacy_code: int | None = None
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+class InvalidInputError(LedgerError):
+    """Raised when a command's input is malformed (a bad URL, an empty name, ...)."""
+
+    code = "invalid_input"
+
+
+class InvalidScopeError(InvalidInputError):
+    """Raised when a scope parameter is empty, or names a scope the platform does not know."""
+
+    code = "invalid_scope"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+
+# --- lookups -----------------------------------------------------------------------------------
+
+
+class NotFoundError(LedgerError):
+    """Raised when a command names something the ledger has no record of."""
+
+    code = "not_found"
+
+
+class AppNotFoundError(NotFoundError):
+    """Raised when a client_id does not match a registered app."""
+
+    code = "app_not_found"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self, client_id: str = "") -> None:
+        super().__init__("Invalid Client ID")
+        self.client_id = client_id
+
+
+class UserNotFoundError(NotFoundError):
+    """Raised when a username or user id does not match a registered platform user."""
+
+    code = "user_not_found"
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f"No platform user {user!r} is registered")
+
+
+class ReviewNotFoundError(NotFoundError):
+    """Raised when a review id does not match a submitted review."""
+
+    code = "review_not_found"
+
+    def __init__(self, review_id: str) -> None:
+        super().__init__(f"No review {review_id!r} was submitted")
+
+
+class TokenNotFoundError(NotFoundError):
+    """Raised when an access token (or token id) is not one the ledger issued."""
+
+    code = "token_not_found"
+    legacy_type = "OAuthAccessTokenException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("The access_token provided is invalid.")
+
+
+class GrantNotFoundError(NotFoundError):
+    """Raised when a user has never authorized the app named."""
+
+    code = "grant_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("The user has not authorized this app")
+
+
+# --- uniqueness and concurrency ----------------------------------------------------------------
+
+
+class AlreadyExistsError(LedgerError):
+    """Raised when a command would create something that must be unique and already exists."""
+
+    code = "already_exists"
+
+
+class UsernameTakenError(AlreadyExistsError):
+    """Raised when a platform user registers with a username that is already taken."""
+
+    code = "username_taken"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"The username {username!r} is already taken")
+
+
+class ConcurrencyConflictError(LedgerError):
+    """Raised when concurrent writers kept changing the same records and retries ran out."""
+
+    code = "conflict"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The records this command changes were changed concurrently; nothing was written, "
+            "try again"
+        )
+
+
+# --- who may do what ---------------------------------------------------------------------------
+
+
+class NotPermittedError(LedgerError):
+    """Raised when the acting principal's role or identity may not perform the command."""
+
+    code = "not_permitted"
+
+
+# --- scopes and platform policy ----------------------------------------------------------------
+
+
+class ScopeApplicationsClosedError(LedgerError):
+    """Raised when a review asks for a scope whose applications are no longer accepted."""
+
+    code = "scope_applications_closed"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"Applications for the {scope} permission are no longer accepted; "
+            "you can only submit a review for permissions that are open"
+        )
+        self.scope = scope
+
+
+class ScopeRetiredError(LedgerError):
+    """Raised when a command uses a scope the platform has switched off for everyone."""
+
+    code = "scope_retired"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"The {scope} permission has been retired by the platform")
+        self.scope = scope
+
+
+class PolicyUnchangedError(LedgerError):
+    """Raised when a platform policy command would not change anything (already in that state)."""
+
+    code = "policy_unchanged"
+
+
+# --- apps --------------------------------------------------------------------------------------
+
+
+class AppDisabledError(LedgerError):
+    """Raised when a disabled app is used for authorization or token exchange."""
+
+    code = "app_disabled"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("The client used for authentication is no longer active.")
+
+
+class AppStateError(LedgerError):
+    """Raised when an app command does not fit the app's current state (already live, ...)."""
+
+    code = "app_state"
+
+
+class InvalidClientSecretError(LedgerError):
+    """Raised when a client authenticates with a secret that is not its current one."""
+
+    code = "invalid_client_secret"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("Invalid Client Secret")
+
+
+class MissingClientIdError(InvalidInputError):
+    """Raised when a client authenticates without a client_id."""
+
+    code = "missing_client_id"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("You must provide a client_id")
+
+
+class SandboxLimitError(LedgerError):
+    """Raised when a sandbox limit is exceeded (10 users per app, 5 apps per user)."""
+
+    code = "sandbox_limit"
+
+
+class SandboxInvitationError(LedgerError):
+    """Raised when a sandbox invitation cannot be made, accepted or withdrawn as asked."""
+
+    code = "sandbox_invitation"
+
+
+class NotSandboxUserError(LedgerError):
+    """Raised when a user who is not an accepted sandbox user authorizes an app in sandbox mode."""
+
+    code = "not_sandbox_user"
+    legacy_type = "OAuthForbiddenException"
+    legacy_code = 403
+
+    def __init__(self) -> None:
+        super().__init__("You are not a sandbox user of this client")
+
+
+class NotApprovedError(LedgerError):
+    """Raised when a live app requests a scope it has not been approved for."""
+
+    code = "not_approved"
+    legacy_type = "OAuthPermissionsException"
+    legacy_code = 400
+
+    def __init__(self, scope: str | None = None) -> None:
+        super().__init__("This client has not been approved to access this resource.")
+        self.scope = scope
+
+
+class NotReviewedError(AppStateError):
+    """Raised when an app is switched to live mode before any review was approved."""
+
+    code = "not_reviewed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app must have a review approved before it can be switched to live mode"
+        )
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+class ReviewRefusedError(LedgerError):
+    """Raised when a review submission breaks a submission rule; the message says what to do."""
+
+    code = "review_refused"
+
+
+class InvalidUseCaseError(ReviewRefusedError):
+    """Raised when a review names a use case the platform does not grant permissions for."""
+
+    code = "invalid_use_case"
+
+
+class PermissionOutsideUseCaseError(ReviewRefusedError):
+    """Raised when a review asks for a permission that its use case does not map to."""
+
+    code = "permission_outside_use_case"
+
+
+class ReviewAlreadyOpenError(ReviewRefusedError):
+    """Raised when an app submits a review while another of its reviews is still open."""
+
+    code = "review_already_open"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This app already has a review in progress; wait for its decision before "
+            "submitting another"
+        )
+
+
+class ReviewDecisionError(LedgerError):
+    """Raised when a reviewer decides a permission that is not pending in an open review."""
+
+    code = "review_decision"
+
+
+class ApprovalNotFoundError(NotFoundError):
+    """Raised when the platform withdraws an approval the app does not hold."""
+
+    code = "approval_not_found"
+
+
+# --- redirects, codes and tokens ---------------------------------------------------------------
+
+
+class RedirectUriMismatchError(LedgerError):
+    """Raised when an authorization request's redirect_uri matches no registered one."""
+
+    code = "redirect_uri_mismatch"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("Redirect URI does not match registered redirect URI")
+
+
+class UnsupportedResponseTypeError(InvalidInputError):
+    """Raised when an authorization request asks for a response type other than code or token."""
+
+    code = "unsupported_response_type"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__('Only response type "code" and "token" is allowed')
+
+
+class ImplicitFlowDisabledError(LedgerError):
+    """Raised when an implicit-flow request reaches a client that disabled implicit OAuth."""
+
+    code = "implicit_disabled"
+    legacy_type = "OAuthForbiddenException"
+    legacy_code = 403
+
+    def __init__(self) -> None:
+        super().__init__("Implicit authentication is disabled")
+
+
+class UnsupportedGrantTypeError(InvalidInputError):
+    """Raised when a token request uses a grant type other than authorization_code."""
+
+    code = "unsupported_grant_type"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("Invalid grant_type: only authorization_code is supported")
+
+
+class CodeNotFoundError(LedgerError):
+    """Raised when a code is unknown, expired, issued to another client, or already redeemed."""
+
+    code = "invalid_code"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("Matching code was not found or was already used.")
+
+
+class CodeRedirectMismatchError(LedgerError):
+    """Raised when a code is redeemed with a redirect_uri other than the one it was issued for."""
+
+    code = "code_redirect_mismatch"
+    legacy_type = "OAuthException"
+    legacy_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("Redirect URI doesn't match original redirect URI")
+
+
+class TokenStateError(LedgerError):
+    """Raised when a token command does not fit the token's state (already revoked, ...)."""
+
+    code = "token_state"

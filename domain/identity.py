@@ -1,0 +1,39 @@
+"""Deterministic aggregate ids, so that uniqueness is a storage conflict and not a race.
+
+One user per username, one grant per (user, app), one code or token per secret: each id is a
+``uuid5`` of what must be unique, so two concurrent creations collide on the same id and the
+event store refuses the second.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:token-ledger")
+
+SCOPE_CATALOGUE_ID = uuid5(LEDGER_NAMESPACE, "scope-catalogue")
+
+
+def user_id(username: str) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"user:{username.casefold()}")
+
+
+def grant_id(user: UUID, app: UUID) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"grant:{user}:{app}")
+
+
+def code_id(code_digest: str) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"code:{code_digest}")
+
+
+def token_id(token_digest: str) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"token:{token_digest}")
+
+
+def app_id_from_client_id(client_id: str) -> UUID | None:
+    """A client_id is its app's id in hex; anything else names no app."""
+    try:
+        parsed = UUID(hex=client_id)
+    except ValueError:
+        return None
+    return parsed if parsed.hex == client_id.lower() else None

@@ -1,0 +1,234 @@
+"""Commands of users and OAuth: registration, authorization, code exchange, revocation.
+
+The flows follow RFC 6749 §4.1 (code) and §4.2 (implicit) with the legacy platform's rules: the
+scope parameter, redirect URI matching, sandbox users only in sandbox mode, approved scopes only
+in live mode. A token carries the scopes of the authorization that produced it (§3.3), while the
+user's grant accumulates every scope authorized since the last deauthorization.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.actors import Actor, Role
+from domain.apps import App, Mode
+from domain.codes import AuthorizationCode
+from domain.credentials import new_secret
+from domain.errors import (
+    CodeNotFoundError,
+    GrantNotFoundError,
+    ImplicitFlowDisabledError,
+    InvalidInputError,
+    NotApprovedError,
+    NotPermittedError,
+    NotSandboxUserError,
+    RedirectUriMismatchError,
+    TokenNotFoundError,
+    UnsupportedGrantTypeError,
+    UnsupportedResponseTypeError,
+    UsernameTakenError,
+)
+from domain.grants import Grant
+from domain.identity import code_id, grant_id, token_id, user_id
+from domain.redirects import find_matching
+from domain.results import Authorized, Created, TokenIssued, UserInfo, Written
+from domain.service import LedgerService, command
+from domain.tokens import AccessToken
+from domain.users import User
+
+RESPONSE_TYPES = ("code", "token")
+LEDGER = Actor("ledger", Role.SYSTEM)
+
+
+class OAuthCommands(LedgerService):
+    # --- users --------------------------------------------------------------------------------
+
+    @command
+    def register_user(
+        self, username: str, full_name: str, profile_picture: str | None, actor: Actor
+    ) -> Created:
+        if self._get(user_id(username), User) is not None:
+            raise UsernameTakenError(username)
+        user = User.register(username, full_name, profile_picture, actor)
+        return Created(self._save(user), user.id)
+
+    def user_info(self, user: User) -> UserInfo:
+        return UserInfo(user.id.hex, user.username, user.full_name, user.profile_picture)
+
+    # --- authorization ------------------------------------------------------------------------
+
+    @command
+    def authorize(
+        self,
+        *,
+        client_id: str | None,
+        username: str,
+        redirect_uri: str | None,
+        scope: str | None,
+        response_type: str = "code",
+        actor: Actor | None = None,
+    ) -> Authorized:
+        """The user consents (RFC 6749 §4.1.1, §4.2.1); answers a code or, implicitly, a token."""
+        actor = actor or Actor.user(username)
+        if actor.role is not Role.PLATFORM and actor.principal != username:
+            raise NotPermittedError("Only the user may authorize an app on their own behalf")
+        app = self.app(client_id)
+        if response_type not in RESPONSE_TYPES:
+            raise UnsupportedResponseTypeError()
+        if not redirect_uri:
+            raise InvalidInputError("redirect_uri is required")
+        if find_matching(app.redirect_uris, redirect_uri) is None:
+            raise RedirectUriMismatchError()
+        app.require_active()
+        if response_type == "token" and app.implicit_disabled:
+            raise ImplicitFlowDisabledError()
+        catalogue = self.catalogue()
+        scopes = catalogue.parse(scope)
+        catalogue.require_not_retired(scopes)
+        user = self.user(username)
+        mode = app.effective_mode(catalogue.unreviewed_live_allowed)
+        self._require_may_authorize(app, user, scopes, mode)
+
+        grant = self._get(grant_id(user.id, app.id), Grant) or Grant.start(user.id, app.id, actor)
+        grant.grant(scopes, mode.value, actor)
+        secret = new_secret()
+        digest = self.hasher.digest(secret)
+        if response_type == "code":
+            code = AuthorizationCode.issue(
+                digest, app.id, user.id, redirect_uri, scopes, mode.value, self.clock(),
+                self.code_lifetime, actor,
+            )
+            position = self._save(grant, code)
+            return Authorized(position, redirect_uri, scopes, mode.value, code=secret)
+        token = AccessToken.issue(
+            digest, app.id, user.id, scopes, mode.value, "implicit", None, actor
+        )
+        position = self._save(grant, token)
+        return Authorized(
+            position, redirect_uri, scopes, mode.value, access_token=secret, token_id=token.id
+        )
+
+    @staticmethod
+    def _require_may_authorize(
+        app: App, user: User, scopes: tuple[str, ...], mode: Mode
+    ) -> None:
+        """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes."""
+        if mode is Mode.SANDBOX:
+            if not app.is_sandbox_user(user.id):
+                raise NotSandboxUserError()
+            return
+        for scope in scopes:
+            if not app.approved_for(scope):
+                raise NotApprovedError(scope)
+
+    @command
+    def exchange_code(
+        self,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        redirect_uri: str | None,
+        code: str | None,
+        grant_type: str | None = "authorization_code",
+    ) -> TokenIssued:
+        """Redeems a code for an access token (RFC 6749 §4.1.3). A replayed code is refused and
+        the token it first issued is revoked (§4.1.2): the one refusal that writes."""
+        app = self.verify_client(client_id, client_secret)
+        app.require_active()
+        if grant_type != "authorization_code":
+            raise UnsupportedGrantTypeError()
+        actor = Actor.client(app.client_id)
+        found = self._get(code_id(self.hasher.digest(code)), AuthorizationCode) if code else None
+        if found is None:
+            raise CodeNotFoundError()
+        now = self.clock()
+        found.check_redeemable(app.id, redirect_uri or "", now)
+        if found.redeemed:
+            self._revoke_replayed(found)
+            raise CodeNotFoundError()
+        grant = self._get(grant_id(found.user_id, app.id), Grant)
+        if grant is None or not set(found.scopes) <= set(grant.scopes):
+            raise CodeNotFoundError()  # deauthorized since the code was issued
+        secret = new_secret()
+        token = AccessToken.issue(
+            self.hasher.digest(secret), app.id, found.user_id, found.scopes, found.mode,
+            "code", found.id, actor,
+        )
+        found.redeem(token.id, actor)
+        position = self._save(found, token)
+        user = self.user_by_id(found.user_id)
+        return TokenIssued(position, token.id, tuple(found.scopes), self.user_info(user), secret)
+
+    def _revoke_replayed(self, code: AuthorizationCode) -> None:
+        token = self._get(code.token_id, AccessToken) if code.token_id else None
+        code.record_replay(LEDGER)
+        if token is not None and token.active:
+            token.revoke(
+                LEDGER, "authorization code replayed (RFC 6749 section 4.1.2)",
+                is_user=False, is_app_owner=False,
+            )
+        self._save(code, token)
+
+    # --- withdrawal ---------------------------------------------------------------------------
+
+    @command
+    def deauthorize(
+        self, client_id: str, username: str, actor: Actor, reason: str = ""
+    ) -> Written:
+        app = self.app(client_id)
+        user = self.user(username)
+        grant = self._get(grant_id(user.id, app.id), Grant)
+        if grant is None:
+            raise GrantNotFoundError()
+        is_user = actor.role is Role.USER and actor.principal == user.username
+        grant.deauthorize(actor, is_user, reason)
+        return Written(self._save(grant))
+
+    def token(self, access_token: str) -> AccessToken:
+        """The token a plaintext access token names (looked up by its keyed digest)."""
+        found = self._get(token_id(self.hasher.digest(access_token)), AccessToken)
+        if found is None:
+            raise TokenNotFoundError()
+        return found
+
+    def token_by_id(self, token: UUID | str) -> AccessToken:
+        try:
+            tid = token if isinstance(token, UUID) else UUID(str(token))
+        except ValueError:
+            raise TokenNotFoundError() from None
+        found = self._get(tid, AccessToken)
+        if found is None:
+            raise TokenNotFoundError()
+        return found
+
+    @command
+    def revoke_token(
+        self,
+        actor: Actor,
+        *,
+        access_token: str | None = None,
+        token_id: UUID | str | None = None,
+        reason: str = "",
+    ) -> Written:
+        """Revokes a token named by its plaintext (its user or app) or by its id (management)."""
+        if access_token:
+            token = self.token(access_token)
+        elif token_id:
+            token = self.token_by_id(token_id)
+        else:
+            raise InvalidInputError("Name the token to revoke: access_token or token_id")
+        user = self.user_by_id(token.user_id)
+        app = self._app_by_id(token.app_id)
+        token.revoke(
+            actor, reason,
+            is_user=actor.role is Role.USER and actor.principal == user.username,
+            is_app_owner=app.is_owned_by(actor)
+            or (actor.role is Role.CLIENT and actor.principal == app.client_id),
+        )
+        return Written(self._save(token))
+
+    @command
+    def expire_token(self, token_id: UUID | str, actor: Actor, reason: str) -> Written:
+        token = self.token_by_id(token_id)
+        token.expire(actor, reason)
+        return Written(self._save(token))

@@ -1,0 +1,63 @@
+"""What the ledger's commands answer: always the log position they reached, plus what was made.
+
+Secrets (client secrets, codes, access tokens) are shown here once and kept out of ``repr`` so a
+logged result never carries one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Written:
+    """A command's events are stored; ``position`` is the log position of the last one."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Created(Written):
+    id: UUID
+
+
+@dataclass(frozen=True)
+class ClientRegistered(Written):
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SecretRotated(Written):
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """The user as the legacy token response shows it."""
+
+    id: str
+    username: str
+    full_name: str
+    profile_picture: str
+
+
+@dataclass(frozen=True)
+class Authorized(Written):
+    """The user's consent: a code (code flow) or a token (implicit flow) for the redirect."""
+
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    mode: str
+    code: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    token_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class TokenIssued(Written):
+    token_id: UUID
+    scopes: tuple[str, ...]
+    user: UserInfo
+    access_token: str = field(repr=False)

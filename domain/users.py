@@ -1,0 +1,85 @@
+"""Platform users: the people who authorize apps, and whose sandbox memberships are limited.
+
+A user is a sandbox user of at most 5 apps. The count is kept on the user, so accepting an
+invitation writes to the app and the user in one transaction and neither limit can be raced past.
+Owning an app does not count: a developer is a sandbox user of each app they own by ownership.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actors import Actor, Role
+from domain.errors import InvalidInputError, NotPermittedError, SandboxLimitError
+from domain.identity import user_id
+from domain.validation import optional_url, require_text
+
+MAX_SANDBOX_APPS_PER_USER = 5
+_USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
+
+
+def validate_username(username: str) -> str:
+    """Usernames as the legacy platform allowed them: letters, digits, periods and underscores,
+    at most 30 characters."""
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise InvalidInputError(
+            "A username is 1 to 30 letters, digits, periods or underscores"
+        )
+    return username
+
+
+class User(Aggregate):
+    """A registered platform user."""
+
+    @staticmethod
+    def create_id(username: str, **_: Any) -> UUID:
+        return user_id(username)
+
+    @classmethod
+    def register(
+        cls, username: str, full_name: str, profile_picture: str | None, actor: Actor
+    ) -> User:
+        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and actor.principal != username:
+            raise NotPermittedError("Users register themselves, or the platform registers them")
+        return cls(
+            username=validate_username(username),
+            full_name=require_text(full_name, "full_name", 200),
+            profile_picture=optional_url(profile_picture, "profile_picture"),
+            actor=actor.principal,
+            role=actor.role.value,
+        )
+
+    @event("Registered")
+    def __init__(
+        self, username: str, full_name: str, profile_picture: str, actor: str, role: str
+    ) -> None:
+        self.username = username
+        self.full_name = full_name
+        self.profile_picture = profile_picture
+        self.sandbox_apps: list[UUID] = []
+
+    def join_sandbox(self, app_id: UUID, actor: Actor) -> None:
+        if app_id in self.sandbox_apps:
+            return
+        if len(self.sandbox_apps) >= MAX_SANDBOX_APPS_PER_USER:
+            raise SandboxLimitError(
+                f"{self.username} is already a sandbox user of "
+                f"{MAX_SANDBOX_APPS_PER_USER} apps, the most a user can be"
+            )
+        self._joined_sandbox(app_id, actor.principal, actor.role.value)
+
+    @event("JoinedSandbox")
+    def _joined_sandbox(self, app_id: UUID, actor: str, role: str) -> None:
+        self.sandbox_apps.append(app_id)
+
+    def leave_sandbox(self, app_id: UUID, actor: Actor, reason: str) -> None:
+        if app_id in self.sandbox_apps:
+            self._left_sandbox(app_id, actor.principal, actor.role.value, reason)
+
+    @event("LeftSandbox")
+    def _left_sandbox(self, app_id: UUID, actor: str, role: str, reason: str) -> None:
+        self.sandbox_apps.remove(app_id)
