@@ -1,0 +1,33 @@
+# Everything runs from the project's own virtualenv, created on first use, so a
+# fresh clone needs only the machine's python3 (and, for tests, PostgreSQL's binaries).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench
+
+install: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes (new dependency, new entry point).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]'
+	touch $(STAMP)
+
+# HOST and PORT come from the environment (default 127.0.0.1:8000); data lives
+# in the embedded SQLite file var/ledger.sqlite unless LEDGER_DATABASE_URL is set.
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/ledger serve
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy domain
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/write_path.py

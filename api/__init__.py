@@ -1,0 +1,1 @@
+"""HTTP and command-line edge of the ledger: translates input, calls the domain, maps errors."""

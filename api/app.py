@@ -1,0 +1,56 @@
+"""The ASGI application: opens the Ledger for the process's lifetime and mounts the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from api.errors import register_error_handlers
+from api.request_id import register_request_id
+from api.routes import health
+from infrastructure.persistence import open_ledger
+from infrastructure.settings import Settings, build_settings
+
+DESCRIPTION = """
+Event-sourced ledger of OAuth client apps, grants, scopes and tokens for the legacy
+photo-sharing API. Every change is an event; nothing is deleted or rewritten, so any
+past state (who could do what, and why) can be replayed.
+
+Errors are answered as `{"error": {"code": "...", "message": "..."}}` with a stable `code`.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("token-ledger")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; with no settings, read them from the environment now (not at import)."""
+    settings = settings if settings is not None else build_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ledger = open_ledger(settings)
+        app.state.ledger = ledger
+        try:
+            yield
+        finally:
+            ledger.close()
+
+    app = FastAPI(
+        title="Token ledger",
+        description=DESCRIPTION,
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    register_request_id(app)
+    register_error_handlers(app)
+    app.include_router(health.router)
+    return app
