@@ -58,6 +58,17 @@ def validate_redirect_uris(uris: list[str]) -> list[str]:
     return list(dict.fromkeys(checked))
 
 
+def live_mode_permits(
+    approved_scopes: list[str] | tuple[str, ...], scope: str, unreviewed_live_allowed: bool
+) -> bool:
+    """In live mode an app may use what it was approved for (``basic`` comes with the first
+    approval). While the platform lets unreviewed apps be live (before the review process), an
+    app with no approval may use every scope."""
+    if approved_scopes:
+        return scope in approved_scopes
+    return unreviewed_live_allowed
+
+
 class App(Aggregate):
     """A third-party app registered by a developer. Its id's hex is its client_id."""
 
@@ -375,5 +386,5 @@ class App(Aggregate):
     def _approval_withdrawn(self, scopes: list[str], actor: str, role: str, reason: str) -> None:
         self.approved_scopes = [s for s in self.approved_scopes if s not in scopes]
 
-    def approved_for(self, scope: str) -> bool:
-        return scope in self.approved_scopes
+    def live_permits(self, scope: str, unreviewed_live_allowed: bool) -> bool:
+        return live_mode_permits(self.approved_scopes, scope, unreviewed_live_allowed)

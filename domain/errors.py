@@ -377,3 +377,26 @@ class TokenStateError(LedgerError):
     """Raised when a token command does not fit the token's state (already revoked, ...)."""
 
     code = "token_state"
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+class ProjectionTimeoutError(LedgerError):
+    """Raised when the read models did not reach a demanded log position in time."""
+
+    code = "projection_timeout"
+
+    def __init__(self, position: int, reached: int, timeout: float) -> None:
+        super().__init__(
+            f"The read models had reached log position {reached}, not {position}, after "
+            f"{timeout:g} s; retry the read"
+        )
+        self.position = position
+        self.reached = reached
+
+
+class InvalidAsOfError(InvalidInputError):
+    """Raised when a read asks for a moment or position the log cannot answer for."""
+
+    code = "invalid_as_of"

@@ -87,7 +87,7 @@ class OAuthCommands(LedgerService):
         catalogue.require_not_retired(scopes)
         user = self.user(username)
         mode = app.effective_mode(catalogue.unreviewed_live_allowed)
-        self._require_may_authorize(app, user, scopes, mode)
+        self._require_may_authorize(app, user, scopes, mode, catalogue.unreviewed_live_allowed)
 
         grant = self._get(grant_id(user.id, app.id), Grant) or Grant.start(user.id, app.id, actor)
         grant.grant(scopes, mode.value, actor)
@@ -110,7 +110,7 @@ class OAuthCommands(LedgerService):
 
     @staticmethod
     def _require_may_authorize(
-        app: App, user: User, scopes: tuple[str, ...], mode: Mode
+        app: App, user: User, scopes: tuple[str, ...], mode: Mode, unreviewed_live_allowed: bool
     ) -> None:
         """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes."""
         if mode is Mode.SANDBOX:
@@ -118,7 +118,7 @@ class OAuthCommands(LedgerService):
                 raise NotSandboxUserError()
             return
         for scope in scopes:
-            if not app.approved_for(scope):
+            if not app.live_permits(scope, unreviewed_live_allowed):
                 raise NotApprovedError(scope)
 
     @command

@@ -1,0 +1,143 @@
+"""The projector: follows the event log and applies it to the read models, batch by batch.
+
+With SQLite it runs in a thread of the one service process. With PostgreSQL every service
+process runs one, but only the holder of a session advisory lock projects; the others stand by
+and take over within about a second when the holder's connection goes (a crash drops it).
+Whoever projects resumes from the tracking position, so there is no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from infrastructure.read_model.database import Database, PostgresDatabase
+from infrastructure.read_model.projection import Batch
+from infrastructure.read_model.schema import create_tables
+from infrastructure.read_model.writer import ProjectionConflictError, read_position, write_batch
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+
+
+class Projector:
+    """Applies the log after the tracking position to the read models."""
+
+    def __init__(self, recorder: Any, mapper: Any, db: Database,
+                 batch_size: int = DEFAULT_BATCH) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.batch_size = batch_size
+        self._known: int | None = None  # the tracking position this projector last wrote
+        create_tables(db)
+
+    def position(self) -> int:
+        with self.db.transaction() as cur:
+            return read_position(self.db, cur)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Projects every stored event not yet applied; answers how many were."""
+        position = self._known if self._known is not None else self.position()
+        applied = 0
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size
+            )
+            if not notifications:
+                return applied
+            batch = Batch()
+            for notification in notifications:
+                batch.add(self.mapper.to_domain_event(notification), notification.id)
+            try:
+                write_batch(self.db, batch, position)
+            except BaseException:
+                self._known = None
+                raise
+            position = self._known = batch.last_position
+            applied += len(notifications)
+            if progress is not None:
+                progress(len(notifications))
+
+
+def leadership_key(db: Database) -> int:
+    """One advisory-lock key per read-model schema, so stores in one server don't contend."""
+    schema = db.schema if isinstance(db, PostgresDatabase) else ""
+    return zlib.crc32(f"token-ledger projector {schema}".encode())
+
+
+class ProjectorRunner:
+    """Runs a projector in a background thread until stopped (leader-elected on PostgreSQL)."""
+
+    def __init__(self, projector: Projector, *, poll_interval: float = 0.002,
+                 standby_interval: float = 0.5) -> None:
+        self.projector = projector
+        self.poll_interval = poll_interval
+        self.standby_interval = standby_interval
+        self.stopping = threading.Event()
+        self.is_leader = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
+
+    def start(self) -> ProjectorRunner:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        db = self.projector.db
+        while not self.stopping.is_set():
+            try:
+                if isinstance(db, PostgresDatabase):
+                    self._lead_postgres(db)
+                else:
+                    self.is_leader.set()
+                    self._project_until_stopped(lambda: True)
+            except ProjectionConflictError:
+                log.warning("another projector advanced the read models; standing by")
+            except Exception as exc:  # keep projecting after a passing database fault
+                self.error = exc
+                log.exception("projector failed; retrying")
+            finally:
+                self.is_leader.clear()
+            self.stopping.wait(self.standby_interval)
+
+    def _lead_postgres(self, db: PostgresDatabase) -> None:
+        with db.connect(autocommit=True) as conn:
+            key = leadership_key(db)
+            while not self.stopping.is_set():
+                if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                    break
+                self.stopping.wait(self.standby_interval)
+            else:
+                return
+            self.is_leader.set()
+            log.info("projector is the leader")
+
+            def still_leader() -> bool:
+                conn.execute("SELECT 1")  # raises if the lock's connection was lost
+                return True
+
+            try:
+                self._project_until_stopped(still_leader)
+            finally:
+                if not conn.closed:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def _project_until_stopped(self, still_leader: Callable[[], bool]) -> None:
+        idle = 0
+        while not self.stopping.is_set():
+            if self.projector.catch_up():
+                idle = 0
+                continue
+            idle += 1
+            if idle % 500 == 0 and not still_leader():  # about once a second when idle
+                return
+            self.stopping.wait(self.poll_interval)

@@ -1,0 +1,345 @@
+"""Questions answered from the read models: checks, explanations, gates, lookups, as of any moment.
+
+A check is one SQL statement (one round trip) that gathers the facts at a log position; the rule
+that turns facts into a decision is the domain's (``domain.decisions.decide``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from domain.apps import Mode
+from domain.credentials import SecretHasher
+from domain.decisions import CheckFacts, Decision, Reason, decide
+from domain.endpoints import required_scopes
+from domain.errors import InvalidAsOfError, ProjectionTimeoutError, UserNotFoundError
+from domain.identity import app_id_from_client_id
+from infrastructure.read_model.database import Database
+from infrastructure.read_model.projection import (
+    APP_APPROVED,
+    APP_DISABLED,
+    APP_LIVE,
+    GRANT,
+    PLATFORM,
+    SANDBOX_USER,
+    SCOPE_EXISTS,
+    SCOPE_RETIRED,
+    UNREVIEWED_LIVE,
+    micros,
+)
+from infrastructure.read_model.writer import TRACKING_NAME
+
+AsOf = int | datetime | None
+
+_HELD = "from_pos <= :p AND (to_pos IS NULL OR to_pos > :p)"
+
+
+def _held(kind: str, subject: str, obj: str | None, column: str = "from_pos") -> str:
+    where = f"kind = '{kind}' AND subject = {subject}"
+    if obj is not None:
+        where += f" AND object = {obj}"
+    return (f"(SELECT {column} FROM rm_intervals WHERE {where} AND {_HELD} "
+            "ORDER BY from_pos DESC LIMIT 1)")
+
+
+def _check_sql(aggregate: str) -> str:
+    return f"""
+SELECT t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
+  CASE WHEN t.ended_pos <= :p THEN t.ended_pos END,
+  CASE WHEN t.ended_pos <= :p THEN t.end_kind END,
+  {_held(APP_DISABLED, "t.app_id", "''")},
+  {_held(APP_LIVE, "t.app_id", "''")},
+  (SELECT {aggregate} FROM rm_intervals WHERE kind = '{APP_APPROVED}' AND subject = t.app_id
+     AND {_HELD}),
+  {_held(APP_APPROVED, "t.app_id", ":scope")},
+  {_held(UNREVIEWED_LIVE, f"'{PLATFORM}'", "''")},
+  (SELECT from_pos FROM rm_intervals WHERE kind = '{GRANT}' AND subject = t.grant_id
+     AND object = :scope AND from_pos <= t.issued_pos AND (to_pos IS NULL OR to_pos > :p)
+     ORDER BY from_pos DESC LIMIT 1),
+  {_held(SCOPE_RETIRED, ":scope", "''")},
+  {_held(SANDBOX_USER, "t.app_id", "t.user_id")}
+FROM rm_tokens t WHERE t.digest = :digest AND t.issued_pos <= :p
+"""
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    """The facts of one check and the log positions they come from (for evidence)."""
+
+    facts: CheckFacts
+    token_id: str = ""
+    app_id: str = ""
+    user_id: str = ""
+    grant_id: str = ""
+    positions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One event a decision rests on."""
+
+    link: str
+    position: int
+    at: int
+    event_type: str
+    aggregate_id: str
+    version: int
+    actor: str
+    role: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    decision: Decision
+    evidence: list[Evidence]
+    failed_link: Evidence | None
+
+
+_FAILED_LINK = {
+    Reason.TOKEN_REVOKED: "token_ended",
+    Reason.TOKEN_EXPIRED: "token_ended",
+    Reason.APP_DISABLED: "app_disabled",
+    Reason.GRANT_WITHDRAWN: "grant_ended",
+    Reason.SCOPE_NOT_IN_TOKEN: "token_issued",
+    Reason.SCOPE_RETIRED: "scope_retired",
+    Reason.NOT_SANDBOX_USER: "sandbox_user_removed",
+    Reason.NOT_APPROVED: "approval_withdrawn",
+}
+
+
+class ReadModel:
+    """Reads of the projected, temporal read models."""
+
+    def __init__(self, db: Database, hasher: SecretHasher) -> None:
+        self.db = db
+        self.hasher = hasher
+        aggregate = "string_agg(object, ' ')" if db.dialect == "postgres" else \
+            "group_concat(object, ' ')"
+        self._check_sql = db.sql(_check_sql(aggregate))
+
+    # --- positions ----------------------------------------------------------------------------
+
+    def position(self) -> int:
+        rows = self.db.query("SELECT position FROM rm_tracking WHERE name = :name",
+                             {"name": TRACKING_NAME})
+        return int(rows[0][0]) if rows else 0
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> int:
+        """Blocks until the read models reach ``position``; answers the position reached."""
+        reached = self.position()
+        if position is None or reached >= position:
+            return reached
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+            reached = self.position()
+            if reached >= position:
+                return reached
+        raise ProjectionTimeoutError(position, reached, timeout)
+
+    def position_at(self, moment: datetime) -> int:
+        """The last log position whose event happened at or before ``moment``."""
+        rows = self.db.query("SELECT MAX(position) FROM rm_log WHERE at <= :at",
+                             {"at": micros(moment)})
+        return int(rows[0][0] or 0)
+
+    def resolve(self, as_of: AsOf, min_position: int | None = None,
+                timeout: float = 5.0) -> int:
+        """The log position a read is answered at: now, a given position, or a moment."""
+        reached = self.wait_for(min_position, timeout)
+        if as_of is None:
+            return reached
+        if isinstance(as_of, datetime):
+            return self.position_at(as_of)
+        if as_of < 0:
+            raise InvalidAsOfError("A log position is zero or more")
+        if as_of > reached:
+            self.wait_for(as_of, timeout)
+        return as_of
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    def token_facts(self, access_token: str, scope: str, position: int) -> TokenFacts:
+        with self.db.transaction() as cur:
+            cur.execute(self._check_sql, {"digest": self.hasher.digest(access_token),
+                                          "scope": scope, "p": position})
+            row = cur.fetchone()
+        if row is None:
+            return TokenFacts(CheckFacts(token_found=False))
+        (token_id, app_id, user_id, grant_id, _scopes, issued, ended, _end_kind, disabled,
+         live, _approved, approved_pos, unreviewed, grant_pos, retired, sandbox) = row
+        facts = _decode(row)
+        positions = {
+            "token_issued": issued, "token_ended": ended, "app_disabled": disabled,
+            "app_live": live, "app_approved": approved_pos, "unreviewed_live": unreviewed,
+            "grant": grant_pos, "scope_retired": retired, "sandbox_user": sandbox,
+        }
+        return TokenFacts(facts, token_id, app_id, user_id, grant_id,
+                          {k: int(v) for k, v in positions.items() if v is not None})
+
+    def check(self, access_token: str, scope: str, mode: Mode | None = None,
+              as_of: AsOf = None, min_position: int | None = None) -> Decision:
+        position = self.resolve(as_of, min_position)
+        found = self.token_facts(access_token, scope, position)
+        return replace(decide(found.facts, scope, mode), position=position)
+
+    def gate(self, access_token: str, method: str, path: str, *,
+             resource_owner: str | None = None, mode: Mode | None = None,
+             as_of: AsOf = None, min_position: int | None = None) -> Decision:
+        """Decides a legacy API call: every scope the endpoint needs must be allowed."""
+        position = self.resolve(as_of, min_position)
+        user = self._token_user(access_token, position)
+        scopes = required_scopes(method, path, token_user=user, resource_owner=resource_owner)
+        decision: Decision | None = None
+        for scope in scopes:
+            found = self.token_facts(access_token, scope, position)
+            decision = replace(decide(found.facts, scope, mode), position=position)
+            if not decision.allowed:
+                break
+        assert decision is not None  # noqa: S101 - every route needs at least one scope
+        return decision
+
+    def _token_user(self, access_token: str, position: int) -> str | None:
+        rows = self.db.query(
+            "SELECT user_id FROM rm_tokens WHERE digest = :digest AND issued_pos <= :p",
+            {"digest": self.hasher.digest(access_token), "p": position},
+        )
+        return str(rows[0][0]) if rows else None
+
+    # --- explanations -------------------------------------------------------------------------
+
+    def explain(self, access_token: str, scope: str, mode: Mode | None = None,
+                as_of: AsOf = None, min_position: int | None = None) -> Explanation:
+        position = self.resolve(as_of, min_position)
+        found = self.token_facts(access_token, scope, position)
+        decision = replace(decide(found.facts, scope, mode), position=position)
+        links = dict(found.positions)
+        links.update(self._context_positions(found, scope, position))
+        by_position = self._log_rows(set(links.values()))
+        evidence = sorted(
+            (Evidence(link, *by_position[pos]) for link, pos in links.items()
+             if pos in by_position),
+            key=lambda e: (e.position, e.link),
+        )
+        failed = None
+        if decision.denial is not None:
+            wanted = _FAILED_LINK.get(decision.denial.reason)
+            failed = next((e for e in evidence if e.link == wanted), None)
+        return Explanation(decision, evidence, failed)
+
+    def _context_positions(self, found: TokenFacts, scope: str, p: int) -> dict[str, int]:
+        """The events around the facts: the scope's policy, registrations, and the ends of
+        intervals (deauthorization, withdrawal, removal) that explain a denial."""
+        params = {"p": p, "scope": scope, "app": found.app_id, "user": found.user_id,
+                  "grant": found.grant_id}
+        queries = {
+            "scope_policy": f"SELECT MAX(from_pos) FROM rm_intervals WHERE kind = "
+                            f"'{SCOPE_EXISTS}' AND subject = :scope AND from_pos <= :p",
+            "app_registered": "SELECT registered_pos FROM rm_apps WHERE app_id = :app",
+            "user_registered": "SELECT registered_pos FROM rm_users WHERE user_id = :user",
+            "grant_ended": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' "
+                           "AND subject = :grant AND object = :scope AND to_pos <= :p",
+            "approval_withdrawn": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
+                                  f"'{APP_APPROVED}' AND subject = :app AND object = :scope "
+                                  "AND to_pos <= :p",
+            "sandbox_user_removed": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
+                                    f"'{SANDBOX_USER}' AND subject = :app AND object = :user "
+                                    "AND to_pos <= :p",
+        }
+        if not found.facts.token_found:
+            queries = {"scope_policy": queries["scope_policy"]}
+        out: dict[str, int] = {}
+        with self.db.transaction() as cur:
+            for link, sql in queries.items():
+                cur.execute(self.db.sql(sql), params)
+                row = cur.fetchone()
+                if row and row[0] is not None and int(row[0]) <= p:
+                    out[link] = int(row[0])
+        return out
+
+    def _log_rows(self, positions: set[int]) -> dict[int, tuple[Any, ...]]:
+        if not positions:
+            return {}
+        marks = ", ".join("?" * len(positions))
+        rows = self.db.query(
+            f"SELECT position, at, event_type, aggregate_id, version, actor, role, reason "
+            f"FROM rm_log WHERE position IN ({marks})",
+            list(sorted(positions)),  # type: ignore[arg-type]
+        )
+        return {int(r[0]): tuple(r) for r in rows}
+
+    # --- lookups ------------------------------------------------------------------------------
+
+    def token_holders(self, client_id: str, scope: str, as_of: AsOf = None,
+                      min_position: int | None = None) -> list[dict[str, Any]]:
+        """The users and tokens of an app allowed the scope at that moment (token ids, never
+        secrets)."""
+        position = self.resolve(as_of, min_position)
+        app = app_id_from_client_id(client_id)
+        if app is None:
+            return []
+        rows = self.db.query(
+            "SELECT t.token_id, t.digest, u.username, t.user_id FROM rm_tokens t "
+            "JOIN rm_users u ON u.user_id = t.user_id WHERE t.app_id = :app "
+            "AND t.issued_pos <= :p AND (t.ended_pos IS NULL OR t.ended_pos > :p) "
+            "ORDER BY t.issued_pos",
+            {"app": app.hex, "p": position},
+        )
+        held = []
+        for token_id, digest, username, user_id in rows:
+            facts = self._facts_by_digest(digest, scope, position)
+            if decide(facts, scope).allowed:
+                held.append({"token_id": token_id, "user_id": user_id, "username": username})
+        return held
+
+    def _facts_by_digest(self, digest: str, scope: str, position: int) -> CheckFacts:
+        with self.db.transaction() as cur:
+            cur.execute(self._check_sql, {"digest": digest, "scope": scope, "p": position})
+            return _decode(cur.fetchone())
+
+    def user_authorizations(self, username: str, as_of: AsOf = None,
+                            min_position: int | None = None) -> dict[str, list[str]]:
+        """The apps (client_ids) a user had authorized at that moment, with their scopes."""
+        position = self.resolve(as_of, min_position)
+        users = self.db.query(
+            "SELECT user_id FROM rm_users WHERE username = :u AND registered_pos <= :p",
+            {"u": username, "p": position},
+        )
+        if not users:
+            raise UserNotFoundError(username)
+        rows = self.db.query(
+            f"SELECT g.app_id, i.object FROM rm_grants g JOIN rm_intervals i "
+            f"ON i.kind = '{GRANT}' AND i.subject = g.grant_id WHERE g.user_id = :user "
+            f"AND {_HELD} ORDER BY g.app_id, i.object",
+            {"user": users[0][0], "p": position},
+        )
+        out: dict[str, list[str]] = {}
+        for app_id, scope in rows:
+            out.setdefault(app_id, []).append(scope)
+        return out
+
+
+def _decode(row: Any) -> CheckFacts:
+    if row is None:
+        return CheckFacts(token_found=False)
+    (_token_id, _app, _user, _grant, scopes, _issued, _ended, end_kind, disabled, live,
+     approved, _approved_pos, unreviewed, grant_pos, retired, sandbox) = row
+    return CheckFacts(
+        token_found=True,
+        token_revoked=end_kind == "revoked",
+        token_expired=end_kind == "expired",
+        token_scopes=tuple(scopes.split()),
+        app_disabled=disabled is not None,
+        app_switched_live=live is not None,
+        app_approved_scopes=tuple(sorted(approved.split())) if approved else (),
+        unreviewed_live_allowed=unreviewed is not None,
+        grant_holds_scope=grant_pos is not None,
+        scope_retired=retired is not None,
+        user_is_sandbox_user=sandbox is not None,
+    )

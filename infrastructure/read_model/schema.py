@@ -1,0 +1,91 @@
+"""Tables of the temporal read models.
+
+Every fact that a decision rests on is an interval of log positions ``[from_pos, to_pos)`` in
+``rm_intervals`` (``to_pos`` NULL while it holds), so "what held at position P" is one indexed
+lookup whatever the length of history. ``rm_log`` keeps each event's time, type, aggregate and
+actor: it turns a moment into a position and an interval's ends into evidence.
+Times are microseconds since the epoch (UTC) in both databases.
+"""
+
+from __future__ import annotations
+
+from infrastructure.read_model.database import Database
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS rm_tracking (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_log (
+        position BIGINT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        event_type TEXT NOT NULL,
+        aggregate_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_log_at ON rm_log (at, position)",
+    """CREATE TABLE IF NOT EXISTS rm_users (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        full_name TEXT NOT NULL,
+        profile_picture TEXT NOT NULL,
+        registered_pos BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_users_username ON rm_users (username)",
+    """CREATE TABLE IF NOT EXISTS rm_apps (
+        app_id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        registered_pos BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_grants (
+        grant_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        created_pos BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_grants_user ON rm_grants (user_id)",
+    """CREATE TABLE IF NOT EXISTS rm_tokens (
+        token_id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        app_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        grant_id TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        issued_pos BIGINT NOT NULL,
+        ended_pos BIGINT,
+        end_kind TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_tokens_app ON rm_tokens (app_id, issued_pos)",
+    """CREATE TABLE IF NOT EXISTS rm_intervals (
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        object TEXT NOT NULL,
+        from_pos BIGINT NOT NULL,
+        to_pos BIGINT,
+        PRIMARY KEY (kind, subject, object, from_pos)
+    )""",
+)
+
+READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals")
+
+
+def create_tables(db: Database) -> None:
+    with db.write_transaction() as cur:
+        if db.dialect == "postgres":
+            # Serialise concurrent creators (several service processes starting at once).
+            cur.execute("SELECT pg_advisory_xact_lock(7291004)")
+        for statement in TABLES:
+            cur.execute(statement)
+
+
+def drop_tables(db: Database) -> None:
+    """For a rebuild: the read models and their tracking position go together."""
+    with db.write_transaction() as cur:
+        for table in (*READ_MODEL_TABLES, "rm_tracking"):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
