@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api.errors import register_error_handlers
 from api.request_id import register_request_id
 from api.routes import health
-from infrastructure.persistence import open_ledger
+from infrastructure.runtime import open_runtime
 from infrastructure.settings import Settings, build_settings
 
 DESCRIPTION = """
@@ -36,12 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = open_ledger(settings)
-        app.state.ledger = ledger
+        runtime = open_runtime(settings)
+        app.state.runtime = runtime
+        app.state.ledger = runtime.ledger
         try:
             yield
         finally:
-            ledger.close()
+            runtime.close()
 
     app = FastAPI(
         title="Token ledger",

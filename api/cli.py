@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from api.projections_cli import projections
 from infrastructure.settings import SettingsError, build_settings
 
 app = typer.Typer(
@@ -14,6 +15,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+app.add_typer(projections, name="projections")
 
 
 @app.callback()

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from domain.ledger import Ledger
+from infrastructure.runtime import Runtime
 from infrastructure.settings import Settings
 
 
@@ -19,10 +20,17 @@ def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
+def get_runtime(request: Request) -> Runtime:
+    """The process's ledger with its read models and projector."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -16,7 +16,7 @@ from typing import Any
 
 from infrastructure.read_model.database import Database, PostgresDatabase
 from infrastructure.read_model.projection import Batch
-from infrastructure.read_model.schema import create_tables
+from infrastructure.read_model.schema import create_tables, drop_tables
 from infrastructure.read_model.writer import ProjectionConflictError, read_position, write_batch
 
 log = logging.getLogger(__name__)
@@ -141,3 +141,26 @@ class ProjectorRunner:
             if idle % 500 == 0 and not still_leader():  # about once a second when idle
                 return
             self.stopping.wait(self.poll_interval)
+
+
+def rebuild(projector: Projector, progress: Callable[[int], None] | None = None) -> int:
+    """Drops the read models and projects the whole log again; answers the events applied.
+
+    On PostgreSQL it first takes the projector lock, so no service process projects meanwhile.
+    """
+    db = projector.db
+    if isinstance(db, PostgresDatabase):
+        with db.connect(autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (leadership_key(db),))
+            try:
+                return _rebuild(projector, progress)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (leadership_key(db),))
+    return _rebuild(projector, progress)
+
+
+def _rebuild(projector: Projector, progress: Callable[[int], None] | None) -> int:
+    drop_tables(projector.db)
+    create_tables(projector.db)
+    projector._known = None
+    return projector.catch_up(progress)
