@@ -29,7 +29,7 @@ class AppCommands(LedgerService):
         if actor.role is not Role.PLATFORM and actor.principal != owner:
             raise NotPermittedError("Developers register apps in their own name")
         owner_user = self.user(owner)
-        secret = new_secret()
+        secret, digest, nonce = self._new_client_secret()
         app = App.register(
             owner_id=owner_user.id,
             owner_username=owner_user.username,
@@ -37,13 +37,24 @@ class AppCommands(LedgerService):
             description=description,
             website=website,
             redirect_uris=redirect_uris,
-            secret_digest=self.hasher.digest(secret),
+            secret_digest=digest,
+            secret_nonce=nonce,
             actor=actor,
             company_name=company_name,
             contact_email=contact_email,
             privacy_policy_url=privacy_policy_url,
         )
         return ClientRegistered(self._save(app), app.client_id, secret)
+
+    def _new_client_secret(self) -> tuple[str, str, str]:
+        """A client secret, its digest (to authenticate) and its nonce (to sign with)."""
+        nonce = new_secret()
+        secret = self.hasher.derive(nonce)
+        return secret, self.hasher.digest(secret), nonce
+
+    def client_signing_secret(self, client_id: str) -> str:
+        """The current client secret, recomputed to verify signed requests."""
+        return self.hasher.derive(self.app(client_id).secret_nonce)
 
     @command
     def update_app_details(self, client_id: str, actor: Actor, **details: object) -> Written:
@@ -54,8 +65,8 @@ class AppCommands(LedgerService):
     @command
     def rotate_client_secret(self, client_id: str, actor: Actor) -> SecretRotated:
         app = self.app(client_id)
-        secret = new_secret()
-        app.rotate_secret(self.hasher.digest(secret), actor)
+        secret, digest, nonce = self._new_client_secret()
+        app.rotate_secret(digest, nonce, actor)
         return SecretRotated(self._save(app), secret)
 
     @command

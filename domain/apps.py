@@ -83,6 +83,7 @@ class App(Aggregate):
         website: str,
         redirect_uris: list[str],
         secret_digest: str,
+        secret_nonce: str,
         actor: Actor,
         company_name: str | None = None,
         contact_email: str | None = None,
@@ -101,6 +102,7 @@ class App(Aggregate):
             privacy_policy_url=optional_url(privacy_policy_url, "privacy_policy_url"),
             redirect_uris=validate_redirect_uris(redirect_uris),
             secret_digest=secret_digest,
+            secret_nonce=secret_nonce,
             actor=actor.principal,
             role=actor.role.value,
         )
@@ -118,6 +120,7 @@ class App(Aggregate):
         privacy_policy_url: str,
         redirect_uris: list[str],
         secret_digest: str,
+        secret_nonce: str,
         actor: str,
         role: str,
     ) -> None:
@@ -131,6 +134,7 @@ class App(Aggregate):
         self.privacy_policy_url = privacy_policy_url
         self.redirect_uris = list(redirect_uris)
         self.secret_digest = secret_digest
+        self.secret_nonce = secret_nonce
         self.implicit_disabled = False
         self.signed_requests_enforced = False
         self.mode = Mode.SANDBOX
@@ -214,14 +218,16 @@ class App(Aggregate):
         for key, value in changes.items():
             setattr(self, key, list(value) if key == "redirect_uris" else value)
 
-    def rotate_secret(self, secret_digest: str, actor: Actor) -> None:
+    def rotate_secret(self, secret_digest: str, secret_nonce: str, actor: Actor) -> None:
         """A new client secret; the old one stops working at once."""
         self._require_manager(actor, "rotate its client secret")
-        self._secret_rotated(secret_digest, actor.principal, actor.role.value)
+        self._secret_rotated(secret_digest, secret_nonce, actor.principal, actor.role.value)
 
     @event("SecretRotated")
-    def _secret_rotated(self, secret_digest: str, actor: str, role: str) -> None:
+    def _secret_rotated(self, secret_digest: str, secret_nonce: str, actor: str,
+                        role: str) -> None:
         self.secret_digest = secret_digest
+        self.secret_nonce = secret_nonce
 
     def change_security(
         self,

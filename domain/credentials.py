@@ -7,6 +7,7 @@ usable secret, and looks them up by that digest. Their entropy makes a slow hash
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from hashlib import sha256
@@ -32,3 +33,12 @@ class SecretHasher:
 
     def matches(self, secret: str, digest: str) -> bool:
         return hmac.compare_digest(self.digest(secret), digest)
+
+    def derive(self, nonce: str) -> str:
+        """A client secret derived from a stored random nonce under the server key.
+
+        Signed requests (HMAC with the client secret) need the server to recompute the secret,
+        so for client secrets the log keeps this nonce, never the secret: without the server
+        key the nonce is useless."""
+        raw = hmac.new(self._key, f"client-secret:{nonce}".encode(), sha256).digest()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")

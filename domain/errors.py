@@ -373,6 +373,28 @@ class CodeRedirectMismatchError(LedgerError):
         super().__init__("Redirect URI doesn't match original redirect URI")
 
 
+class MissingSignatureError(LedgerError):
+    """Raised when a client that enforces signed requests sends a call without ``sig``."""
+
+    code = "signature_missing"
+    legacy_type = "OAuthForbiddenException"
+    legacy_code = 403
+
+    def __init__(self) -> None:
+        super().__init__("Invalid signed-request: Missing required parameter 'sig'")
+
+
+class InvalidSignatureError(LedgerError):
+    """Raised when a signed request's ``sig`` does not match the expected signature."""
+
+    code = "signature_mismatch"
+    legacy_type = "OAuthForbiddenException"
+    legacy_code = 403
+
+    def __init__(self) -> None:
+        super().__init__("Invalid signed-request: Signature does not match")
+
+
 class TokenStateError(LedgerError):
     """Raised when a token command does not fit the token's state (already revoked, ...)."""
 

@@ -52,6 +52,12 @@ class OAuthCommands(LedgerService):
         user = User.register(username, full_name, profile_picture, actor)
         return Created(self._save(user), user.id)
 
+    @command
+    def set_user_password(self, username: str, password_hash: str, actor: Actor) -> Written:
+        user = self.user(username)
+        user.set_password_hash(password_hash, actor)
+        return Written(self._save(user))
+
     def user_info(self, user: User) -> UserInfo:
         return UserInfo(user.id.hex, user.username, user.full_name, user.profile_picture)
 

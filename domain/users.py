@@ -61,6 +61,20 @@ class User(Aggregate):
         self.full_name = full_name
         self.profile_picture = profile_picture
         self.sandbox_apps: list[UUID] = []
+        self.password_hash = ""
+
+    def set_password_hash(self, password_hash: str, actor: Actor) -> None:
+        """Stores a memory-hard hash (argon2id) of the user's sign-in password; the password
+        itself never reaches the domain."""
+        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and actor.principal != self.username:
+            raise NotPermittedError("Only the user or the platform may set a user's password")
+        if not password_hash.startswith("$argon2id$"):
+            raise InvalidInputError("A password is stored only as an argon2id hash")
+        self._password_set(password_hash, actor.principal, actor.role.value)
+
+    @event("PasswordSet")
+    def _password_set(self, password_hash: str, actor: str, role: str) -> None:
+        self.password_hash = password_hash
 
     def join_sandbox(self, app_id: UUID, actor: Actor) -> None:
         if app_id in self.sandbox_apps:
