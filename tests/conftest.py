@@ -19,6 +19,7 @@ from tests.support.postgres import throwaway_postgres
 
 if TYPE_CHECKING:
     from domain.ledger import Ledger
+    from infrastructure.runtime import Runtime
 
 TEST_SECRET_KEY = b"k" * 32
 
@@ -95,3 +96,17 @@ def ledger(ledger_env: dict[str, str], clock: Clock) -> Iterator[Ledger]:
         yield app
     finally:
         app.close()
+
+
+@pytest.fixture
+def runtime(ledger_env: dict[str, str], clock: Clock) -> Iterator[Runtime]:
+    """The ledger with its read models on a fresh store. No projector thread runs: tests
+    project deterministically with ``runtime.projector.catch_up()`` (or ``acknowledge``)."""
+    from infrastructure.runtime import open_runtime_on
+
+    rt = open_runtime_on(ledger_env, secret_key=TEST_SECRET_KEY, clock=clock,
+                         run_projector=False)
+    try:
+        yield rt
+    finally:
+        rt.close()
