@@ -57,9 +57,25 @@ class AppCommands(LedgerService):
         return self.hasher.derive(self.app(client_id).secret_nonce)
 
     @command
-    def update_app_details(self, client_id: str, actor: Actor, **details: object) -> Written:
+    def update_app_details(
+        self,
+        client_id: str,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        website: str | None = None,
+        company_name: str | None = None,
+        contact_email: str | None = None,
+        privacy_policy_url: str | None = None,
+        redirect_uris: list[str] | None = None,
+    ) -> Written:
         app = self.app(client_id)
-        app.update_details(actor, **details)  # type: ignore[arg-type]
+        app.update_details(
+            actor, name=name, description=description, website=website,
+            company_name=company_name, contact_email=contact_email,
+            privacy_policy_url=privacy_policy_url, redirect_uris=redirect_uris,
+        )
         return Written(self._save(app))
 
     @command
@@ -117,8 +133,13 @@ class AppCommands(LedgerService):
     @command
     def go_live(self, client_id: str, actor: Actor) -> Written:
         app = self.app(client_id)
-        app.go_live(actor, self.catalogue().unreviewed_live_allowed)
-        return Written(self._save(app))
+        catalogue = self.catalogue()
+        app.go_live(actor, catalogue.unreviewed_live_allowed)
+        index = None
+        if not app.is_approved:  # live unreviewed: remembered for a later move to sandbox
+            index = self._unreviewed_live_apps()
+            index.add(app.id, actor)
+        return Written(self._save(app, catalogue, index))
 
     @command
     def return_to_sandbox(self, client_id: str, actor: Actor) -> Written:

@@ -155,8 +155,8 @@ class App(Aggregate):
         return bool(self.approved_scopes)
 
     def effective_mode(self, unreviewed_live_allowed: bool) -> Mode:
-        """Live only if switched live and approved (or while policy allows unreviewed live apps;
-        the June 2016 policy change puts every unreviewed app back in sandbox at once)."""
+        """Live only if switched live and approved, or unreviewed while the platform allows
+        that (before the review process)."""
         if self.mode is Mode.LIVE and (self.is_approved or unreviewed_live_allowed):
             return Mode.LIVE
         return Mode.SANDBOX
@@ -172,11 +172,15 @@ class App(Aggregate):
         """The owner manages an app; the platform may too."""
         if actor.role in (Role.PLATFORM, Role.SYSTEM):
             return
-        if actor.principal != self.owner_username:
+        if not self.is_owned_by(actor):
             raise NotPermittedError(f"Only the app's owner or the platform may {action}")
 
     def is_owned_by(self, actor: Actor) -> bool:
-        return actor.principal == self.owner_username and actor.role is not Role.CLIENT
+        """The owner acts as a developer (or as the user they are); usernames ignore case."""
+        return (
+            actor.role in (Role.DEVELOPER, Role.USER)
+            and actor.principal.casefold() == self.owner_username.casefold()
+        )
 
     # --- details and credentials ------------------------------------------------------------
 
@@ -303,20 +307,20 @@ class App(Aggregate):
     def go_live(self, actor: Actor, unreviewed_live_allowed: bool) -> None:
         self._require_manager(actor, "switch it to live mode")
         self.require_active()
-        if self.mode is Mode.LIVE:
+        if self.effective_mode(unreviewed_live_allowed) is Mode.LIVE:
             raise AppStateError("The app is already in live mode")
         if not self.is_approved and not unreviewed_live_allowed:
             raise NotReviewedError()
-        self._mode_changed(Mode.LIVE.value, actor.principal, actor.role.value)
+        self._mode_changed(Mode.LIVE.value, actor.principal, actor.role.value, "")
 
-    def return_to_sandbox(self, actor: Actor) -> None:
+    def return_to_sandbox(self, actor: Actor, reason: str = "") -> None:
         self._require_manager(actor, "switch it to sandbox mode")
         if self.mode is Mode.SANDBOX:
             raise AppStateError("The app is already in sandbox mode")
-        self._mode_changed(Mode.SANDBOX.value, actor.principal, actor.role.value)
+        self._mode_changed(Mode.SANDBOX.value, actor.principal, actor.role.value, reason)
 
     @event("ModeChanged")
-    def _mode_changed(self, mode: str, actor: str, role: str) -> None:
+    def _mode_changed(self, mode: str, actor: str, role: str, reason: str) -> None:
         self.mode = Mode(mode)
 
     def disable(self, actor: Actor, reason: str) -> None:
@@ -361,7 +365,7 @@ class App(Aggregate):
 
     def approve_permission(self, scope: str, review_id: UUID, actor: Actor) -> None:
         """Records a reviewer's approval; the first one brings ``basic`` with it."""
-        scopes = [s for s in (BASIC, scope) if s not in self.approved_scopes]
+        scopes = [s for s in dict.fromkeys((BASIC, scope)) if s not in self.approved_scopes]
         if scopes:
             self._permission_approved(
                 scope, scopes, review_id, actor.principal, actor.role.value
@@ -373,9 +377,11 @@ class App(Aggregate):
     ) -> None:
         self.approved_scopes.extend(scopes)
 
-    def withdraw_approval(self, scope: str | None, actor: Actor, reason: str) -> None:
+    def withdraw_approval(
+        self, scope: str | None, actor: Actor, reason: str, unreviewed_live_allowed: bool = False
+    ) -> None:
         """The platform withdraws one approved permission, or (scope None, or ``basic``) the
-        whole approval."""
+        whole approval; an app left with no approval is back in sandbox mode."""
         actor.require(Role.PLATFORM, action="withdraw an app's approval")
         reason = require_text(reason, "reason")
         if scope is None or scope == BASIC:
@@ -387,6 +393,8 @@ class App(Aggregate):
         else:
             raise ApprovalNotFoundError(f"The app is not approved for {scope}")
         self._approval_withdrawn(withdrawn, actor.principal, actor.role.value, reason)
+        if self.mode is Mode.LIVE and not self.approved_scopes and not unreviewed_live_allowed:
+            self._mode_changed(Mode.SANDBOX.value, actor.principal, actor.role.value, reason)
 
     @event("ApprovalWithdrawn")
     def _approval_withdrawn(self, scopes: list[str], actor: str, role: str, reason: str) -> None:

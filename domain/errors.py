@@ -422,3 +422,40 @@ class InvalidAsOfError(InvalidInputError):
     """Raised when a read asks for a moment or position the log cannot answer for."""
 
     code = "invalid_as_of"
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+class InvalidApiKeyError(LedgerError):
+    """Raised when a request presents no API key, or one that is unknown or revoked."""
+
+    code = "invalid_api_key"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "A valid API key is required: send it as 'Authorization: Bearer <key>' or "
+            "'X-API-Key: <key>'"
+        )
+
+
+class ApiKeyRoleError(NotPermittedError):
+    """Raised when an API key's role may not call the endpoint it was presented to."""
+
+    code = "api_key_role"
+
+
+class ApiKeyNotFoundError(NotFoundError):
+    """Raised when an API key id does not match a created key."""
+
+    code = "api_key_not_found"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"No API key {key_id!r} was created")
+
+
+class ApiKeyStateError(LedgerError):
+    """Raised when an API key command does not fit the key's state (already revoked)."""
+
+    code = "api_key_state"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.actors import Actor
+from domain.apps import Mode
 from domain.results import Created, Written
 from domain.reviews import Review
 from domain.service import LedgerService, command
@@ -23,9 +24,10 @@ class ReviewCommands(LedgerService):
     ) -> Created:
         """Submits the app for review; refused with the seed's guidance when it cannot succeed."""
         app = self.app(client_id)
-        review = Review.submit(app, self.catalogue(), use_case, permissions, screencast_url, actor)
+        catalogue = self.catalogue()
+        review = Review.submit(app, catalogue, use_case, permissions, screencast_url, actor)
         app.open_review(review.id, actor)
-        return Created(self._save(review, app), review.id)
+        return Created(self._save(review, app, catalogue), review.id)
 
     @command
     def decide_review(
@@ -34,6 +36,8 @@ class ReviewCommands(LedgerService):
         """A reviewer's decision on one permission; an approval is the app's at once."""
         review = self.review(review_id)
         app = self._app_by_id(review.app_id)
+        if approve:
+            self.catalogue().require_not_retired([scope])
         review.decide(scope, approve, reason, actor)
         if approve:
             app.approve_permission(scope, review.id, actor)
@@ -46,7 +50,7 @@ class ReviewCommands(LedgerService):
         self, client_id: str, scope: str | None, actor: Actor, reason: str
     ) -> Written:
         app = self.app(client_id)
-        app.withdraw_approval(scope, actor, reason)
+        app.withdraw_approval(scope, actor, reason, self.catalogue().unreviewed_live_allowed)
         return Written(self._save(app))
 
     # --- platform policy ----------------------------------------------------------------------
@@ -85,6 +89,14 @@ class ReviewCommands(LedgerService):
 
     @command
     def move_unreviewed_apps_to_sandbox(self, actor: Actor, reason: str) -> Written:
+        """One policy event, and on each app that went live unreviewed and still has no
+        approval, its move back to sandbox with the same reason (June 2016)."""
         catalogue = self.catalogue()
         catalogue.move_unreviewed_apps_to_sandbox(actor, reason)
-        return Written(self._save(catalogue))
+        index = self._unreviewed_live_apps()
+        moved = [self._app_by_id(app_id) for app_id in index.app_ids]
+        for app in moved:
+            if app.mode is Mode.LIVE and not app.is_approved:
+                app.return_to_sandbox(actor, reason)
+        index.clear(actor, reason)
+        return Written(self._save(catalogue, index, *moved))

@@ -8,6 +8,7 @@ app or token: readers combine it with the rest of the log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -41,12 +42,13 @@ SEED_SCOPES: tuple[tuple[str, str, bool], ...] = (
 def parse_scope_param(value: str | None, known: frozenset[str] | set[str]) -> tuple[str, ...]:
     """Parses an OAuth ``scope`` parameter as the legacy platform did (RFC 6749 §3.3).
 
-    Space separated (a URL's ``+`` or ``%20`` arrives here decoded as a space); omitted means
+    Separated by spaces (a URL's ``+`` or ``%20`` arrives here decoded as a space; any other
+    white space is part of a name, so it is refused as unknown); omitted means
     ``basic``; present but empty is invalid; unknown names are listed in the error.
     """
     if value is None:
         return (BASIC,)
-    names = value.split()
+    names = [name for name in value.split(" ") if name]
     if not names:
         raise InvalidScopeError(
             "The scope parameter is empty (scope=): omit it, or give a non-empty, "
@@ -134,7 +136,7 @@ class ScopeCatalogue(Aggregate):
     ) -> None:
         """Adds a scope (as public_content and follower_list were in November 2015)."""
         _require_platform(actor, "introduce a scope")
-        if not name or not name.replace("_", "").isalnum() or name != name.lower():
+        if not re.fullmatch(r"[a-z0-9_]*[a-z0-9][a-z0-9_]*", name):
             raise InvalidInputError(
                 "A scope name is lower-case letters, digits and underscores"
             )

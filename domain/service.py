@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.apps import App
 from domain.codes import CODE_LIFETIME
 from domain.credentials import SecretHasher
@@ -33,6 +33,7 @@ from domain.errors import (
 from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, user_id
 from domain.reviews import Review
 from domain.scopes import ScopeCatalogue
+from domain.unreviewed_apps import UNREVIEWED_LIVE_APPS_ID, UnreviewedLiveApps
 from domain.users import User
 
 MAX_ATTEMPTS = 8
@@ -95,15 +96,13 @@ class LedgerService(Application[UUID]):
         return aggregate if isinstance(aggregate, kind) else None
 
     def catalogue(self) -> ScopeCatalogue:
-        """The scope catalogue, seeded on first use as the seed document describes it."""
+        """The scope catalogue; before any is stored, the seed's, unsaved.
+
+        Commands that consult it save it with their own events, so the seed is written by the
+        first command that succeeds and never by one that is refused. Two processes seeding at
+        once collide on its fixed id, and the loser's command is re-run."""
         catalogue = self._get(SCOPE_CATALOGUE_ID, ScopeCatalogue)
-        if catalogue is None:
-            catalogue = ScopeCatalogue.seed(Actor.platform("ledger"))
-            try:
-                self.save(catalogue)
-            except IntegrityError:  # another process seeded it first
-                catalogue = cast(ScopeCatalogue, self.repository.get(SCOPE_CATALOGUE_ID))
-        return catalogue
+        return catalogue or ScopeCatalogue.seed(Actor("ledger", Role.SYSTEM))
 
     def app(self, client_id: str | None) -> App:
         if not client_id:
@@ -120,6 +119,10 @@ class LedgerService(Application[UUID]):
         if not client_secret or not self.hasher.matches(client_secret, app.secret_digest):
             raise InvalidClientSecretError()
         return app
+
+    def _unreviewed_live_apps(self) -> UnreviewedLiveApps:
+        found = self._get(UNREVIEWED_LIVE_APPS_ID, UnreviewedLiveApps)
+        return found or UnreviewedLiveApps.start(Actor("ledger", Role.SYSTEM))
 
     def _app_by_id(self, app_id: UUID) -> App:
         return self.app(app_id.hex)

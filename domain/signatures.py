@@ -25,5 +25,6 @@ def verify_signature(endpoint: str, params: Mapping[str, str], secret: str) -> N
     given = params.get("sig")
     if not given:
         raise MissingSignatureError()
-    if not hmac.compare_digest(signature(endpoint, params, secret), given.lower()):
+    expected = signature(endpoint, params, secret).encode("ascii")
+    if not hmac.compare_digest(expected, given.lower().encode("utf-8")):
         raise InvalidSignatureError()

@@ -25,7 +25,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 def validate_username(username: str) -> str:
     """Usernames as the legacy platform allowed them: letters, digits, periods and underscores,
     at most 30 characters."""
-    if not isinstance(username, str) or not _USERNAME.match(username):
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise InvalidInputError(
             "A username is 1 to 30 letters, digits, periods or underscores"
         )
