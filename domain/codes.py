@@ -39,6 +39,7 @@ class AuthorizationCode(Aggregate):
         now: datetime,
         lifetime: timedelta,
         actor: Actor,
+        grant_deauthorizations: int = 0,
     ) -> AuthorizationCode:
         return cls(
             digest=digest,
@@ -48,6 +49,7 @@ class AuthorizationCode(Aggregate):
             scopes=list(scopes),
             mode=mode,
             expires_at=now + lifetime,
+            grant_deauthorizations=grant_deauthorizations,
             actor=actor.principal,
             role=actor.role.value,
         )
@@ -62,6 +64,7 @@ class AuthorizationCode(Aggregate):
         scopes: list[str],
         mode: str,
         expires_at: datetime,
+        grant_deauthorizations: int,
         actor: str,
         role: str,
     ) -> None:
@@ -71,11 +74,17 @@ class AuthorizationCode(Aggregate):
         self.scopes = list(scopes)
         self.mode = mode
         self.expires_at = expires_at
+        self.grant_deauthorizations = grant_deauthorizations
         self.token_id: UUID | None = None
 
     @property
     def redeemed(self) -> bool:
         return self.token_id is not None
+
+    def is_replay_by(self, app_id: UUID) -> bool:
+        """Its own client presenting it again: refused, and its token revoked (whatever else
+        is wrong with the request, an expired code or another redirect URI included)."""
+        return self.app_id == app_id and self.redeemed
 
     def check_redeemable(self, app_id: UUID, redirect_uri: str, now: datetime) -> None:
         """Everything but reuse, which the caller handles because it must write a revocation."""

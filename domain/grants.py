@@ -33,20 +33,34 @@ class Grant(Aggregate):
         self.user_id = user_id
         self.app_id = app_id
         self.scopes: list[str] = []
+        self.deauthorizations = 0  # a code remembers this, so a deauthorization kills it
 
     @property
     def active(self) -> bool:
         return bool(self.scopes)
 
     def grant(self, scopes: tuple[str, ...], mode: str, actor: Actor) -> None:
-        """Adds the scopes not yet granted; granting what is held already writes nothing."""
-        added = [s for s in scopes if s not in self.scopes]
-        if added:
-            self._scopes_granted(added, mode, actor.principal, actor.role.value)
+        """Records a consent: ``scopes`` are those added, ``requested`` all that were asked.
+
+        Every consent writes an event, even one that adds nothing, so that a concurrent
+        deauthorization conflicts with it instead of silently winning."""
+        added = list(dict.fromkeys(s for s in scopes if s not in self.scopes))
+        self._scopes_granted(added, list(scopes), mode, actor.principal, actor.role.value)
 
     @event("ScopesGranted")
-    def _scopes_granted(self, scopes: list[str], mode: str, actor: str, role: str) -> None:
+    def _scopes_granted(
+        self, scopes: list[str], requested: list[str], mode: str, actor: str, role: str
+    ) -> None:
         self.scopes.extend(scopes)
+
+    def record_token(self, token_id: UUID, actor: Actor) -> None:
+        """A code was exchanged under this grant; written so a concurrent deauthorization and
+        the exchange cannot both succeed."""
+        self._token_issued(token_id, actor.principal, actor.role.value)
+
+    @event("TokenIssued")
+    def _token_issued(self, token_id: UUID, actor: str, role: str) -> None:
+        pass
 
     def deauthorize(self, actor: Actor, is_user: bool, reason: str) -> None:
         """The user (or the platform) withdraws every scope; the app's tokens stop working."""
@@ -59,3 +73,4 @@ class Grant(Aggregate):
     @event("Deauthorized")
     def _deauthorized(self, actor: str, role: str, reason: str) -> None:
         self.scopes = []
+        self.deauthorizations += 1

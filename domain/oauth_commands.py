@@ -102,7 +102,7 @@ class OAuthCommands(LedgerService):
         if response_type == "code":
             code = AuthorizationCode.issue(
                 digest, app.id, user.id, redirect_uri, scopes, mode.value, self.clock(),
-                self.code_lifetime, actor,
+                self.code_lifetime, actor, grant.deauthorizations,
             )
             position = self._save(grant, code, catalogue)
             return Authorized(position, redirect_uri, scopes, mode.value, code=secret)
@@ -147,21 +147,21 @@ class OAuthCommands(LedgerService):
         found = self._get(code_id(self.hasher.digest(code)), AuthorizationCode) if code else None
         if found is None:
             raise CodeNotFoundError()
-        now = self.clock()
-        found.check_redeemable(app.id, redirect_uri or "", now)
-        if found.redeemed:
+        if found.is_replay_by(app.id):
             self._revoke_replayed(found)
             raise CodeNotFoundError()
+        found.check_redeemable(app.id, redirect_uri or "", self.clock())
         grant = self._get(grant_id(found.user_id, app.id), Grant)
-        if grant is None or not set(found.scopes) <= set(grant.scopes):
-            raise CodeNotFoundError()  # deauthorized since the code was issued
+        if grant is None or grant.deauthorizations != found.grant_deauthorizations:
+            raise CodeNotFoundError()  # the user deauthorized the app since the code was issued
         secret = new_secret()
         token = AccessToken.issue(
             self.hasher.digest(secret), app.id, found.user_id, found.scopes, found.mode,
             "code", found.id, actor,
         )
         found.redeem(token.id, actor)
-        position = self._save(found, token)
+        grant.record_token(token.id, actor)
+        position = self._save(found, token, grant)
         user = self.user_by_id(found.user_id)
         return TokenIssued(position, token.id, tuple(found.scopes), self.user_info(user), secret)
 
@@ -186,7 +186,7 @@ class OAuthCommands(LedgerService):
         grant = self._get(grant_id(user.id, app.id), Grant)
         if grant is None:
             raise GrantNotFoundError()
-        is_user = actor.role is Role.USER and actor.principal == user.username
+        is_user = actor.role is Role.USER and actor.principal.casefold() == user.username.casefold()
         grant.deauthorize(actor, is_user, reason)
         return Written(self._save(grant))
 
@@ -227,7 +227,8 @@ class OAuthCommands(LedgerService):
         app = self._app_by_id(token.app_id)
         token.revoke(
             actor, reason,
-            is_user=actor.role is Role.USER and actor.principal == user.username,
+            is_user=actor.role is Role.USER
+            and actor.principal.casefold() == user.username.casefold(),
             is_app_owner=app.is_owned_by(actor)
             or (actor.role is Role.CLIENT and actor.principal == app.client_id),
         )

@@ -9,6 +9,8 @@ command is then re-run on fresh state, and only after repeated conflicts is the 
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -47,11 +49,12 @@ def command(fn: F) -> F:
 
     @functools.wraps(fn)
     def retrying(*args: Any, **kwargs: Any) -> Any:
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             try:
                 return fn(*args, **kwargs)
             except IntegrityError:
-                continue
+                # Jittered backoff, so that writers racing on one aggregate spread out.
+                time.sleep(random.uniform(0, 0.002) * (attempt + 1))  # noqa: S311
         raise ConcurrencyConflictError()
 
     return cast(F, retrying)

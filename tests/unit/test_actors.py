@@ -163,6 +163,7 @@ def run_every_command() -> list[Any]:
         "t" * 64, registered.id, bob_id, ("basic",), "sandbox", "code", code.id, client
     )
     code.redeem(token.id, client)
+    grant.record_token(token.id, client)
     code.record_replay(ledger)
     token.revoke(ledger, "code replayed", is_user=False, is_app_owner=False)
     other = AccessToken.issue(

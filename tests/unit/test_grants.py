@@ -53,12 +53,14 @@ def test_granting_records_only_the_scopes_added_and_the_mode() -> None:
     assert (granted.scopes, granted.mode) == (["likes"], "live")
 
 
-def test_granting_held_scopes_again_records_nothing() -> None:
+def test_granting_held_scopes_again_records_the_consent_but_adds_nothing() -> None:
     grant = new_grant()
     grant.grant(("basic", "likes"), "sandbox", BOB)
     grant.collect_events()
     grant.grant(("likes", "basic"), "sandbox", BOB)
-    assert grant.collect_events() == []
+    [consent] = grant.collect_events()
+    assert (consent.scopes, consent.requested) == ([], ["likes", "basic"])
+    assert grant.scopes == ["basic", "likes"]
 
 
 def test_user_deauthorizes_the_app() -> None:
