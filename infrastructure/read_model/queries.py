@@ -33,6 +33,7 @@ from infrastructure.read_model.projection import (
 from infrastructure.read_model.writer import TRACKING_NAME
 
 AsOf = int | datetime | None
+DEFAULT_TIMEOUT = 5.0  # seconds a read waits for the projections to reach a demanded position
 
 _HELD = "from_pos <= :p AND (to_pos IS NULL OR to_pos > :p)"
 
@@ -99,15 +100,16 @@ class Explanation:
     failed_link: Evidence | None
 
 
-_FAILED_LINK = {
-    Reason.TOKEN_REVOKED: "token_ended",
-    Reason.TOKEN_EXPIRED: "token_ended",
-    Reason.APP_DISABLED: "app_disabled",
-    Reason.GRANT_WITHDRAWN: "grant_ended",
-    Reason.SCOPE_NOT_IN_TOKEN: "token_issued",
-    Reason.SCOPE_RETIRED: "scope_retired",
-    Reason.NOT_SANDBOX_USER: "sandbox_user_removed",
-    Reason.NOT_APPROVED: "approval_withdrawn",
+# The links that can explain each denial; the latest one present is the one that failed.
+_FAILED_LINKS: dict[Reason, tuple[str, ...]] = {
+    Reason.TOKEN_REVOKED: ("token_ended",),
+    Reason.TOKEN_EXPIRED: ("token_ended",),
+    Reason.APP_DISABLED: ("app_disabled",),
+    Reason.GRANT_WITHDRAWN: ("grant_ended",),
+    Reason.SCOPE_NOT_IN_TOKEN: ("token_issued",),
+    Reason.SCOPE_RETIRED: ("scope_retired",),
+    Reason.NOT_SANDBOX_USER: ("sandbox_user_removed", "app_returned_to_sandbox"),
+    Reason.NOT_APPROVED: ("approval_withdrawn",),
 }
 
 
@@ -128,7 +130,7 @@ class ReadModel:
                              {"name": TRACKING_NAME})
         return int(rows[0][0]) if rows else 0
 
-    def wait_for(self, position: int | None, timeout: float = 5.0) -> int:
+    def wait_for(self, position: int | None, timeout: float = DEFAULT_TIMEOUT) -> int:
         """Blocks until the read models reach ``position``; answers the position reached."""
         reached = self.position()
         if position is None or reached >= position:
@@ -150,7 +152,7 @@ class ReadModel:
         return int(rows[0][0] or 0)
 
     def resolve(self, as_of: AsOf, min_position: int | None = None,
-                timeout: float = 5.0) -> int:
+                timeout: float = DEFAULT_TIMEOUT) -> int:
         """The log position a read is answered at: now, a given position, or a moment."""
         reached = self.wait_for(min_position, timeout)
         if as_of is None:
@@ -184,16 +186,18 @@ class ReadModel:
                           {k: int(v) for k, v in positions.items() if v is not None})
 
     def check(self, access_token: str, scope: str, mode: Mode | None = None,
-              as_of: AsOf = None, min_position: int | None = None) -> Decision:
-        position = self.resolve(as_of, min_position)
+              as_of: AsOf = None, min_position: int | None = None,
+              timeout: float = DEFAULT_TIMEOUT) -> Decision:
+        position = self.resolve(as_of, min_position, timeout)
         found = self.token_facts(access_token, scope, position)
         return replace(decide(found.facts, scope, mode), position=position)
 
     def gate(self, access_token: str, method: str, path: str, *,
              resource_owner: str | None = None, mode: Mode | None = None,
-             as_of: AsOf = None, min_position: int | None = None) -> Decision:
+             as_of: AsOf = None, min_position: int | None = None,
+             timeout: float = DEFAULT_TIMEOUT) -> Decision:
         """Decides a legacy API call: every scope the endpoint needs must be allowed."""
-        position = self.resolve(as_of, min_position)
+        position = self.resolve(as_of, min_position, timeout)
         user = self._token_user(access_token, position)
         scopes = required_scopes(method, path, token_user=user, resource_owner=resource_owner)
         decision: Decision | None = None
@@ -215,8 +219,9 @@ class ReadModel:
     # --- explanations -------------------------------------------------------------------------
 
     def explain(self, access_token: str, scope: str, mode: Mode | None = None,
-                as_of: AsOf = None, min_position: int | None = None) -> Explanation:
-        position = self.resolve(as_of, min_position)
+                as_of: AsOf = None, min_position: int | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> Explanation:
+        position = self.resolve(as_of, min_position, timeout)
         found = self.token_facts(access_token, scope, position)
         decision = replace(decide(found.facts, scope, mode), position=position)
         links = dict(found.positions)
@@ -229,22 +234,30 @@ class ReadModel:
         )
         failed = None
         if decision.denial is not None:
-            wanted = _FAILED_LINK.get(decision.denial.reason)
-            failed = next((e for e in evidence if e.link == wanted), None)
+            wanted = _FAILED_LINKS.get(decision.denial.reason, ())
+            candidates = [e for e in evidence if e.link in wanted]
+            failed = candidates[-1] if candidates else None
         return Explanation(decision, evidence, failed)
 
     def _context_positions(self, found: TokenFacts, scope: str, p: int) -> dict[str, int]:
         """The events around the facts: the scope's policy, registrations, and the ends of
         intervals (deauthorization, withdrawal, removal) that explain a denial."""
         params = {"p": p, "scope": scope, "app": found.app_id, "user": found.user_id,
-                  "grant": found.grant_id}
+                  "grant": found.grant_id, "issued": found.positions.get("token_issued", 0)}
         queries = {
             "scope_policy": f"SELECT MAX(from_pos) FROM rm_intervals WHERE kind = "
                             f"'{SCOPE_EXISTS}' AND subject = :scope AND from_pos <= :p",
             "app_registered": "SELECT registered_pos FROM rm_apps WHERE app_id = :app",
             "user_registered": "SELECT registered_pos FROM rm_users WHERE user_id = :user",
-            "grant_ended": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' "
-                           "AND subject = :grant AND object = :scope AND to_pos <= :p",
+            # The deauthorization that ended the grant this token was issued under.
+            "grant_ended": f"SELECT MIN(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' "
+                           "AND subject = :grant AND from_pos <= :issued AND to_pos > :issued "
+                           "AND to_pos <= :p",
+            "app_returned_to_sandbox": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
+                                       f"'{APP_LIVE}' AND subject = :app AND to_pos <= :p",
+            "unreviewed_live_ended": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
+                                     f"'{UNREVIEWED_LIVE}' AND subject = '{PLATFORM}' "
+                                     "AND to_pos <= :p",
             "approval_withdrawn": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
                                   f"'{APP_APPROVED}' AND subject = :app AND object = :scope "
                                   "AND to_pos <= :p",
@@ -277,10 +290,11 @@ class ReadModel:
     # --- lookups ------------------------------------------------------------------------------
 
     def token_holders(self, client_id: str, scope: str, as_of: AsOf = None,
-                      min_position: int | None = None) -> list[dict[str, Any]]:
+                      min_position: int | None = None,
+                      timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
         """The users and tokens of an app allowed the scope at that moment (token ids, never
         secrets)."""
-        position = self.resolve(as_of, min_position)
+        position = self.resolve(as_of, min_position, timeout)
         app = app_id_from_client_id(client_id)
         if app is None:
             return []
@@ -304,9 +318,10 @@ class ReadModel:
             return _decode(cur.fetchone())
 
     def user_authorizations(self, username: str, as_of: AsOf = None,
-                            min_position: int | None = None) -> dict[str, list[str]]:
+                            min_position: int | None = None,
+                            timeout: float = DEFAULT_TIMEOUT) -> dict[str, list[str]]:
         """The apps (client_ids) a user had authorized at that moment, with their scopes."""
-        position = self.resolve(as_of, min_position)
+        position = self.resolve(as_of, min_position, timeout)
         users = self.db.query(
             "SELECT user_id FROM rm_users WHERE username = :u AND registered_pos <= :p",
             {"u": username, "p": position},

@@ -200,13 +200,6 @@ def test_failed_link_of_a_deauthorized_token_is_the_deauthorization(runtime: Run
     assert (link.actor, link.role, link.reason) == ("alice", "user", "no longer use it")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the grant_ended link is the latest deauthorization of the scope (MAX(to_pos)), not "
-    "the one that ended the grant the token was issued under, so a later deauthorization of a "
-    "later grant is named with its reason (infrastructure/read_model/queries.py "
-    "_context_positions, 'grant_ended')",
-)
 def test_failed_link_of_a_deauthorized_token_is_the_deauthorization_that_ended_it(
     runtime: Runtime,
 ) -> None:
@@ -289,13 +282,6 @@ def test_explanation_as_of_before_a_revocation_leaves_the_revocation_out(
     assert "AccessToken.Revoked" not in types(explanation)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="explain() has no link for the June 2016 policy: the denial (NOT_SANDBOX_USER) "
-    "looks for a sandbox-user removal, and neither ScopeCatalogue.UnreviewedAppsMovedToSandbox "
-    "nor the closed unreviewed-live interval is gathered as evidence "
-    "(infrastructure/read_model/queries.py _FAILED_LINK / _context_positions)",
-)
 def test_failed_link_after_unreviewed_apps_move_to_sandbox_is_the_policy_change(
     runtime: Runtime,
 ) -> None:
