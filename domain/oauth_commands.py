@@ -151,6 +151,7 @@ class OAuthCommands(LedgerService):
             self._revoke_replayed(found)
             raise CodeNotFoundError()
         found.check_redeemable(app.id, redirect_uri or "", self.clock())
+        self.catalogue().require_not_retired(found.scopes)  # retired since the consent
         grant = self._get(grant_id(found.user_id, app.id), Grant)
         if grant is None or grant.deauthorizations != found.grant_deauthorizations:
             raise CodeNotFoundError()  # the user deauthorized the app since the code was issued

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 from infrastructure.read_model.database import Database, PostgresDatabase
 from infrastructure.read_model.projection import Batch
-from infrastructure.read_model.schema import create_tables, drop_tables
+from infrastructure.read_model.schema import create_tables, reset_tables
 from infrastructure.read_model.writer import ProjectionConflictError, read_position, write_batch
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class ProjectorRunner:
             try:
                 self._project_until_stopped(still_leader)
             finally:
+                self.is_leader.clear()  # before the lock goes, so two never both claim to lead
                 if not conn.closed:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
@@ -143,24 +145,52 @@ class ProjectorRunner:
             self.stopping.wait(self.poll_interval)
 
 
-def rebuild(projector: Projector, progress: Callable[[int], None] | None = None) -> int:
-    """Drops the read models and projects the whole log again; answers the events applied.
+def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
+            timeout: float | None = None) -> int:
+    """Empties the read models and projects the whole log again; answers the events applied.
 
-    On PostgreSQL it first takes the projector lock, so no service process projects meanwhile.
+    Safe while services run: reads of "now" wait until the rebuilt models reach the furthest
+    position ever projected. On PostgreSQL, if a service process holds the projector lock, that
+    leader re-projects (its next batch finds the reset tracking position) and this call follows
+    its progress; otherwise this call projects, holding the lock.
     """
     db = projector.db
-    if isinstance(db, PostgresDatabase):
-        with db.connect(autocommit=True) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (leadership_key(db),))
-            try:
-                return _rebuild(projector, progress)
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (leadership_key(db),))
-    return _rebuild(projector, progress)
-
-
-def _rebuild(projector: Projector, progress: Callable[[int], None] | None) -> int:
-    drop_tables(projector.db)
-    create_tables(projector.db)
+    reset_tables(db)
     projector._known = None
-    return projector.catch_up(progress)
+    if not isinstance(db, PostgresDatabase):
+        return _project_all(projector, progress)
+    with db.connect(autocommit=True) as conn:
+        key = leadership_key(db)
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            try:
+                return _project_all(projector, progress)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    return _follow(projector, progress, timeout)
+
+
+def _project_all(projector: Projector, progress: Callable[[int], None] | None) -> int:
+    applied = 0
+    while True:
+        try:
+            return applied + projector.catch_up(progress)
+        except ProjectionConflictError:  # a service's projector got there first: go on from it
+            applied = projector.position()
+
+
+def _follow(projector: Projector, progress: Callable[[int], None] | None,
+            timeout: float | None) -> int:
+    """Watches the leading service re-project up to the log's end."""
+    target = projector.recorder.max_notification_id() or 0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen = 0
+    while True:
+        reached = projector.position()
+        if progress is not None and reached > seen:
+            progress(reached - seen)
+        seen = max(seen, reached)
+        if reached >= target:
+            return reached
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"the leading projector reached {reached} of {target}")
+        time.sleep(0.05)

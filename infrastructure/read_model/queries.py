@@ -126,9 +126,19 @@ class ReadModel:
     # --- positions ----------------------------------------------------------------------------
 
     def position(self) -> int:
-        rows = self.db.query("SELECT position FROM rm_tracking WHERE name = :name",
-                             {"name": TRACKING_NAME})
-        return int(rows[0][0]) if rows else 0
+        """How far the read models have projected the log."""
+        return self._positions()[0]
+
+    def _positions(self) -> tuple[int, int]:
+        """(projected, furthest ever projected): they differ only while a rebuild runs."""
+        rows = self.db.query(
+            "SELECT t.position, h.position FROM rm_tracking t LEFT JOIN rm_high_water h "
+            "ON h.name = t.name WHERE t.name = :name",
+            {"name": TRACKING_NAME},
+        )
+        if not rows:
+            return 0, 0
+        return int(rows[0][0]), int(rows[0][1] or 0)
 
     def wait_for(self, position: int | None, timeout: float = DEFAULT_TIMEOUT) -> int:
         """Blocks until the read models reach ``position``; answers the position reached."""
@@ -153,8 +163,13 @@ class ReadModel:
 
     def resolve(self, as_of: AsOf, min_position: int | None = None,
                 timeout: float = DEFAULT_TIMEOUT) -> int:
-        """The log position a read is answered at: now, a given position, or a moment."""
-        reached = self.wait_for(min_position, timeout)
+        """The log position a read is answered at: now, a given position, or a moment.
+
+        "Now" is never older than the furthest position ever projected, so a read during a
+        rebuild waits for the rebuilt models instead of answering from a shorter history."""
+        projected, high_water = self._positions()
+        demanded = max(min_position or 0, high_water)
+        reached = projected if projected >= demanded else self.wait_for(demanded, timeout)
         if as_of is None:
             return reached
         if isinstance(as_of, datetime):

@@ -9,10 +9,19 @@ Times are microseconds since the epoch (UTC) in both databases.
 
 from __future__ import annotations
 
-from infrastructure.read_model.database import Database
+from infrastructure.read_model.database import Cursor, Database
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS rm_tracking (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL
+    )""",
+    # Seeded, so the writer's row lock guards the very first batch too.
+    "INSERT INTO rm_tracking (name, position) VALUES ('ledger', 0) ON CONFLICT (name) DO NOTHING",
+    # The furthest position ever projected. A rebuild does not drop it: until the rebuilt models
+    # reach it again, reads of "now" wait rather than answer from a shorter history (a revoked
+    # token must not work again while the models are rebuilt).
+    """CREATE TABLE IF NOT EXISTS rm_high_water (
         name TEXT PRIMARY KEY,
         position BIGINT NOT NULL
     )""",
@@ -77,15 +86,21 @@ READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", 
 
 def create_tables(db: Database) -> None:
     with db.write_transaction() as cur:
-        if db.dialect == "postgres":
-            # Serialise concurrent creators (several service processes starting at once).
-            cur.execute("SELECT pg_advisory_xact_lock(7291004)")
-        for statement in TABLES:
-            cur.execute(statement)
+        _create(db, cur)
 
 
-def drop_tables(db: Database) -> None:
-    """For a rebuild: the read models and their tracking position go together."""
+def _create(db: Database, cur: Cursor) -> None:
+    if db.dialect == "postgres":
+        # Serialise concurrent creators (several service processes starting at once).
+        cur.execute("SELECT pg_advisory_xact_lock(7291004)")
+    for statement in TABLES:
+        cur.execute(statement)
+
+
+def reset_tables(db: Database) -> None:
+    """For a rebuild: empties the read models and their tracking position in one transaction,
+    so readers see either the old models or new empty ones, never missing tables."""
     with db.write_transaction() as cur:
         for table in (*READ_MODEL_TABLES, "rm_tracking"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
+        _create(db, cur)

@@ -41,12 +41,16 @@ def write_batch(db: Database, batch: Batch, expected_position: int) -> None:
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 executemany(db, cur, f"INSERT INTO {table} VALUES ({marks})", rows)
+        params = {"name": TRACKING_NAME, "position": batch.last_position}
+        cur.execute(db.sql("UPDATE rm_tracking SET position = :position WHERE name = :name"),
+                    params)
         cur.execute(
             db.sql(
-                "INSERT INTO rm_tracking (name, position) VALUES (:name, :position) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+                "INSERT INTO rm_high_water (name, position) VALUES (:name, :position) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position "
+                "WHERE excluded.position > rm_high_water.position"
             ),
-            {"name": TRACKING_NAME, "position": batch.last_position},
+            params,
         )
 
 

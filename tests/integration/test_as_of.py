@@ -7,7 +7,6 @@ writes, with a short sleep on either side so that no event shares the captured m
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +19,6 @@ from domain.apps import Mode
 from domain.decisions import Reason
 from domain.errors import InvalidAsOfError, ProjectionTimeoutError
 from infrastructure.read_model.projector import rebuild
-from infrastructure.read_model.queries import ReadModel
 from tests.support.decision_setup import (
     PLATFORM,
     TokenSetup,
@@ -217,14 +215,11 @@ def test_min_position_times_out_when_the_projector_does_not_run(runtime: Runtime
 def test_check_with_min_position_times_out_when_the_projector_does_not_run(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # check() has no timeout of its own; shorten the one resolve() waits for.
     read_model = runtime.read_model
-    monkeypatch.setattr(read_model, "resolve",
-                        functools.partial(ReadModel.resolve, read_model, timeout=0.05))
     token = sandbox_token(runtime, "basic")
     revoked_at = revoke(runtime, token)
     with pytest.raises(ProjectionTimeoutError, match=f"not {revoked_at}, after 0.05 s"):
-        read_model.check(token.access_token, "basic", min_position=revoked_at)
+        read_model.check(token.access_token, "basic", min_position=revoked_at, timeout=0.05)
 
 
 def test_as_of_a_position_not_yet_projected_times_out(runtime: Runtime) -> None:
