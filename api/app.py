@@ -8,9 +8,22 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from api import oauth
 from api.errors import register_error_handlers
 from api.request_id import register_request_id
-from api.routes import health
+from api.routes import (
+    api_keys,
+    apps,
+    catalogue,
+    decisions,
+    health,
+    lookups,
+    reviews,
+    sandbox,
+    token_endpoints,
+    tokens,
+    users,
+)
 from infrastructure.runtime import open_runtime
 from infrastructure.settings import Settings, build_settings
 
@@ -54,4 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_request_id(app)
     register_error_handlers(app)
     app.include_router(health.router)
+    for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, decisions,
+                   lookups, token_endpoints):
+        app.include_router(module.router)
+    app.include_router(oauth.router)  # the legacy OAuth pages and token endpoint
     return app

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from api.keys_cli import keys
 from api.projections_cli import projections
+from api.users_cli import users
 from infrastructure.settings import SettingsError, build_settings
 
 app = typer.Typer(
@@ -18,6 +20,8 @@ app = typer.Typer(
 
 
 app.add_typer(projections, name="projections")
+app.add_typer(keys, name="keys")
+app.add_typer(users, name="users")
 
 
 @app.callback()

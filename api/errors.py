@@ -1,59 +1,244 @@
-"""The one place that decides how a domain error looks over HTTP.
+"""The one place that decides how an error looks over HTTP.
 
-The domain raises errors that carry a stable machine `code` and know nothing of
-HTTP; this table picks the status, and one handler writes every error body.
+The domain raises errors that carry a stable machine ``code`` and know nothing of HTTP. The table
+``STATUS_BY_ERROR`` picks the status (looked up along the error's class hierarchy, most specific
+class first) and one handler writes every body: ``{"error": {"code": ..., "message": ...}}``.
+
+Choices worth knowing:
+
+- Bad input is 422 whether FastAPI's validation or the domain (``InvalidInputError``) finds it:
+  the request was well formed HTTP but its content cannot be used. Only a body that is not JSON
+  at all is 400 (``malformed_json``). Either way nothing was written.
+- A refusal because of the current state (already revoked, already live, a policy already in
+  force, a sandbox limit) is 409: the same request may succeed once the state changes.
+- ``ProjectionTimeoutError`` is 503 with ``Retry-After``: the read models lag, retry the read.
+- An authorization code that does not match is 400 (the legacy platform's answer), although its
+  class name ends in ``NotFoundError``; only subclasses of ``NotFoundError`` are 404.
+
+Endpoints of RFC 6749-family protocols (revocation, introspection) ask for the RFC's body,
+``{"error": "invalid_client", "error_description": ...}`` (RFC 6749 §5.2), with the dependency
+``rfc6749_errors``; ``RFC6749_ERROR_BY_ERROR`` is their table. The legacy platform's bodies are
+built by ``legacy_body`` from the errors' own ``legacy_type`` and ``legacy_code``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import ConcurrencyConflictError, LedgerError, NotPermittedError
+from domain.errors import (
+    AlreadyExistsError,
+    ApiKeyRoleError,
+    ApiKeyStateError,
+    AppDisabledError,
+    AppNotFoundError,
+    AppStateError,
+    CodeNotFoundError,
+    ConcurrencyConflictError,
+    InvalidApiKeyError,
+    InvalidClientSecretError,
+    InvalidInputError,
+    LedgerError,
+    MissingClientIdError,
+    NotFoundError,
+    NotPermittedError,
+    PolicyUnchangedError,
+    ProjectionTimeoutError,
+    ReviewAlreadyOpenError,
+    ReviewDecisionError,
+    ReviewRefusedError,
+    SandboxInvitationError,
+    SandboxLimitError,
+    ScopeApplicationsClosedError,
+    ScopeRetiredError,
+    TokenStateError,
+)
 
 logger = logging.getLogger(__name__)
 
 # Looked up along the error's MRO, most specific class first.
 STATUS_BY_ERROR: dict[type[LedgerError], int] = {
-    NotPermittedError: 403,
+    InvalidApiKeyError: 401,
+    NotPermittedError: 403,  # ApiKeyRoleError included
+    NotFoundError: 404,
+    CodeNotFoundError: 400,
+    InvalidInputError: 422,
+    ReviewRefusedError: 422,
+    AlreadyExistsError: 409,  # UsernameTakenError included
     ConcurrencyConflictError: 409,
+    ReviewAlreadyOpenError: 409,
+    AppStateError: 409,
+    AppDisabledError: 409,
+    TokenStateError: 409,
+    ApiKeyStateError: 409,
+    PolicyUnchangedError: 409,
+    SandboxInvitationError: 409,
+    SandboxLimitError: 409,
+    ReviewDecisionError: 409,
+    ScopeApplicationsClosedError: 409,
+    ScopeRetiredError: 409,
+    ProjectionTimeoutError: 503,
     LedgerError: 400,
 }
-# Every `…NotFoundError` is a 404 without having to be listed.
-NOT_FOUND_SUFFIX = "NotFoundError"
-NOT_FOUND_STATUS = 404
+
+# RFC 6749 §5.2 error codes (and RFC 6750 §3.1 for a bad bearer credential), with status.
+RFC6749_ERROR_BY_ERROR: dict[type[LedgerError], tuple[int, str]] = {
+    InvalidApiKeyError: (401, "invalid_token"),
+    MissingClientIdError: (401, "invalid_client"),
+    AppNotFoundError: (401, "invalid_client"),
+    InvalidClientSecretError: (401, "invalid_client"),
+    NotPermittedError: (400, "unauthorized_client"),
+    InvalidInputError: (400, "invalid_request"),
+    ProjectionTimeoutError: (503, "temporarily_unavailable"),
+    LedgerError: (400, "invalid_request"),
+}
+# An API key whose role may not call the endpoint (RFC 6750 §3.1).
+RFC6749_ROLE_ERROR = (403, "insufficient_scope")
 
 INTERNAL_ERROR_CODE = "internal_error"
+VALIDATION_ERROR_CODE = "invalid_request"
+MALFORMED_JSON_CODE = "malformed_json"
+RETRY_AFTER_SECONDS = "1"
+
+
+class ErrorStyle(StrEnum):
+    LEDGER = "ledger"  # {"error": {"code", "message"}}
+    RFC6749 = "rfc6749"  # {"error": code, "error_description": message}
+
+
+def _lookup(table: Mapping[type[LedgerError], Any], error: LedgerError) -> Any:
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return table[LedgerError]
 
 
 def status_for(error: LedgerError) -> int:
-    """HTTP status for a domain error: the nearest listed (or …NotFoundError) class wins."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-        if cls.__name__.endswith(NOT_FOUND_SUFFIX):
-            return NOT_FOUND_STATUS
-    return STATUS_BY_ERROR[LedgerError]
+    """HTTP status for a domain error: the nearest listed class wins."""
+    status: int = _lookup(STATUS_BY_ERROR, error)
+    return status
 
 
-def error_body(code: str, message: str, request_id: str | None = None) -> dict[str, object]:
+def rfc6749_error_for(error: LedgerError) -> tuple[int, str]:
+    if isinstance(error, ApiKeyRoleError):
+        return RFC6749_ROLE_ERROR
+    found: tuple[int, str] = _lookup(RFC6749_ERROR_BY_ERROR, error)
+    return found
+
+
+def error_body(
+    code: str, message: str, request_id: str | None = None, **extra: object
+) -> dict[str, object]:
     error: dict[str, object] = {"code": code, "message": message}
     if request_id:
         error["request_id"] = request_id
+    error.update(extra)
     return {"error": error}
+
+
+def legacy_body(error_type: str, code: int, message: str, *, meta: bool = True) -> dict[str, Any]:
+    """The legacy platform's error body: ``{"meta": {...}}`` for API calls, the same three
+    fields unwrapped for its OAuth endpoints."""
+    fields = {"error_type": error_type, "code": code, "error_message": message}
+    return {"meta": fields} if meta else fields
 
 
 def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
+def _style(request: Request) -> ErrorStyle:
+    return getattr(request.state, "error_style", ErrorStyle.LEDGER)
+
+
+def rfc6749_errors(request: Request) -> None:
+    """Dependency: errors of this endpoint use the RFC 6749 §5.2 body."""
+    request.state.error_style = ErrorStyle.RFC6749
+
+
+def _rfc6749_response(
+    status: int, code: str, description: str, request: Request
+) -> JSONResponse:
+    headers: dict[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        # RFC 6749 §5.2: say how to authenticate; Basic when the client tried it.
+        scheme = "Basic" if code == "invalid_client" else "Bearer"
+        headers["WWW-Authenticate"] = f'{scheme} realm="token-ledger"'
+    if status == 503:
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return JSONResponse(
+        status_code=status,
+        content={"error": code, "error_description": description},
+        headers=headers,
+    )
+
+
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, LedgerError):  # registered for LedgerError only
         return await _unexpected_error(request, exc)
+    if _style(request) is ErrorStyle.RFC6749:
+        status, code = rfc6749_error_for(exc)
+        return _rfc6749_response(status, code, exc.message, request)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="token-ledger"'
+    if status == 503:
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
     code = getattr(exc, "code", type(exc).__name__)
-    return JSONResponse(status_code=status_for(exc), content=error_body(code, str(exc)))
+    return JSONResponse(
+        status_code=status, content=error_body(code, exc.message), headers=headers or None
+    )
+
+
+def _describe_validation(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A message naming each bad field; the input itself is never echoed (it may be a
+    password or a token)."""
+    details = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        details.append({"field": ".".join(loc) or "body", "message": error.get("msg", ""),
+                        "type": error.get("type", "")})
+    message = "; ".join(f"{d['field']}: {d['message']}" for d in details) or "Invalid request"
+    return message, details
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    errors = list(exc.errors())
+    message, details = _describe_validation(errors)
+    malformed = any(e.get("type") == "json_invalid" for e in errors)
+    if _style(request) is ErrorStyle.RFC6749:
+        return _rfc6749_response(400, "invalid_request", message, request)
+    if malformed:
+        return JSONResponse(
+            status_code=400,
+            content=error_body(MALFORMED_JSON_CODE, "The request body is not valid JSON"),
+        )
+    return JSONResponse(
+        status_code=422, content=error_body(VALIDATION_ERROR_CODE, message, details=details)
+    )
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+               403: "forbidden", 400: "bad_request"}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (no such route, wrong method) in the same body as ours."""
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    return JSONResponse(
+        status_code=exc.status_code, content=error_body(code, str(exc.detail)), headers=headers
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -72,4 +257,6 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LedgerError, _ledger_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

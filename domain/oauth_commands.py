@@ -93,7 +93,7 @@ class OAuthCommands(LedgerService):
         catalogue.require_not_retired(scopes)
         user = self.user(username)
         mode = app.effective_mode(catalogue.unreviewed_live_allowed)
-        self._require_may_authorize(app, user, scopes, mode, catalogue.unreviewed_live_allowed)
+        self.require_may_authorize(app, user, scopes, mode, catalogue.unreviewed_live_allowed)
 
         grant = self._get(grant_id(user.id, app.id), Grant) or Grant.start(user.id, app.id, actor)
         grant.grant(scopes, mode.value, actor)
@@ -115,10 +115,12 @@ class OAuthCommands(LedgerService):
         )
 
     @staticmethod
-    def _require_may_authorize(
+    def require_may_authorize(
         app: App, user: User, scopes: tuple[str, ...], mode: Mode, unreviewed_live_allowed: bool
     ) -> None:
-        """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes."""
+        """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes.
+
+        Public so the consent page can refuse before asking; ``authorize`` checks it again."""
         if mode is Mode.SANDBOX:
             if not app.is_sandbox_user(user.id):
                 raise NotSandboxUserError()

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_schema: str | None = None
+    trusted_user_header: str | None = Field(
+        default=None,
+        description="Behind an SSO proxy: the request header naming the signed-in user "
+        "(the OAuth pages then offer no password form). Only set it when every request "
+        "reaches the service through that proxy, which must strip the header from clients.",
+    )
 
     @property
     def is_development(self) -> bool:

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 import domain
 from domain.actors import Actor, Role
+from domain.api_keys import ApiKey, ApiKeyIndex, KeyRole
 from domain.codes import CODE_LIFETIME, AuthorizationCode
 from domain.errors import NotPermittedError
 from domain.grants import Grant
@@ -175,7 +176,13 @@ def run_every_command() -> list[Any]:
     unreviewed.add(registered.id, owner)
     unreviewed.clear(platform, "June 2016")
 
-    for aggregate in (catalogue, registered, review, user, grant, code, token, other, unreviewed):
+    key = ApiKey.create("k" * 64, "edge", KeyRole.GATEWAY, None, platform)
+    key.revoke(platform, "rotated")
+    keys = ApiKeyIndex.start(platform)
+    keys.add(key.id, platform)
+
+    for aggregate in (catalogue, registered, review, user, grant, code, token, other, unreviewed,
+                      key, keys):
         events.extend(collected(aggregate))
     return events
 

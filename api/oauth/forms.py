@@ -1,0 +1,72 @@
+"""Form bodies of the OAuth endpoints: ``application/x-www-form-urlencoded`` only.
+
+RFC 6749 §4.1.3 sends the token request in that format, and the sign-in and consent pages post
+it. Parsed with the standard library (no multipart parser is needed or accepted). A parameter
+sent twice is refused (RFC 6749 §3.1, §3.2: "MUST NOT be included more than once").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Request
+
+from api.oauth.legacy_errors import BadFormError
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 64 * 1024
+MAX_FIELDS = 50
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """The fields of a urlencoded body; a repeated or undecodable field is refused."""
+    if len(body) > MAX_FORM_BYTES:
+        raise BadFormError("The form is too large")
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+            encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise BadFormError("The form could not be read as UTF-8 urlencoded fields") from None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise BadFormError(f"The parameter {name} is included more than once")
+        fields[name] = value
+    return fields
+
+
+async def url_encoded_form(request: Request) -> dict[str, str]:
+    """Dependency: the request's urlencoded form (an empty body is an empty form)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # bounded: a huge body is refused, not buffered
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise BadFormError("The form is too large")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        return {}
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise BadFormError(f"Send the parameters as {FORM_TYPE}")
+    return parse_form(body)
+
+
+FormDep = Annotated[dict[str, str], Depends(url_encoded_form)]
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """A request's query parameters; a repeated one is refused (RFC 6749 §3.1)."""
+    fields: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in fields:
+            raise BadFormError(f"The parameter {name} is included more than once")
+        fields[name] = value
+    return fields
+
+
+QueryDep = Annotated[dict[str, str], Depends(query_params)]

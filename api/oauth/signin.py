@@ -1,0 +1,142 @@
+"""Signing in to (and out of) the OAuth pages with a platform user's password.
+
+The password is checked against the argon2id hash the ledger stores (``Ledger.set_user_password``);
+an unknown username costs the same hash verification, so timing does not tell which usernames
+exist, and the page says only that the pair was wrong. Neither the password nor the username is
+logged. After sign-in the browser goes back to the authorization request it came from; ``next``
+may only name that endpoint on this site (no open redirect).
+
+Behind an SSO proxy (``settings.trusted_user_header``) there is no password form, and posting
+one is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.dependencies import LedgerDep, SettingsDep
+from api.oauth.authorize import PATH as AUTHORIZE_PATH
+from api.oauth.csrf import FIELD as CSRF_FIELD
+from api.oauth.csrf import CsrfDep
+from api.oauth.forms import FormDep
+from api.oauth.legacy_errors import BadFormError, LegacyErrorRoute, OAuthPageError
+from api.oauth.pages import PAGE_HEADERS, signin_page
+from api.oauth.sessions import (
+    CodecDep,
+    Session,
+    VisitorDep,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from api.passwords import hash_password, verify_password
+from domain.errors import LedgerError
+from domain.ledger import Ledger
+from domain.users import User
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"])
+
+SIGNIN_PATH = "/oauth/signin"
+SIGNOUT_PATH = "/oauth/signout"
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; a bound keeps a request from burning CPU
+WRONG_CREDENTIALS = "The username or password is incorrect."
+
+
+class PasswordSignInDisabledError(OAuthPageError):
+    """Raised when a password form is posted to a service whose users sign in through SSO."""
+
+    def __init__(self) -> None:
+        super().__init__("Password sign-in is turned off: sign in through the single sign-on")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both failures take as long."""
+    return hash_password("no user has this password")
+
+
+def authenticate(ledger: Ledger, username: str, password: str) -> User | None:
+    """The user whose password this is, or None."""
+    if not username or not password or len(password) > MAX_PASSWORD_CHARS:
+        return None
+    try:
+        user = ledger.user(username)
+    except LedgerError:  # UserNotFoundError, or a name that cannot be one
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash or _dummy_hash(), password):
+        return None
+    return user if user.password_hash else None
+
+
+def safe_next(request: Request, value: str | None) -> str:
+    """``next`` as a path on this site to the authorization endpoint, or refused."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    parts = urlsplit(value or "")
+    allowed = (root + AUTHORIZE_PATH, root + AUTHORIZE_PATH + "/")
+    if parts.scheme or parts.netloc or parts.fragment or parts.path not in allowed:
+        raise BadFormError("After sign-in, only the authorization page can be returned to")
+    return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+def _app_name(ledger: Ledger, next_url: str) -> str:
+    client_id = parse_qs(urlsplit(next_url).query).get("client_id", [""])[0]
+    try:
+        return ledger.app(client_id).name
+    except LedgerError:
+        return "the app"
+
+
+@router.post(SIGNIN_PATH, response_class=HTMLResponse, summary="Sign in with a password")
+def sign_in(
+    request: Request, form: FormDep, ledger: LedgerDep, settings: SettingsDep,
+    visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+) -> Response:
+    if settings.trusted_user_header:
+        raise PasswordSignInDisabledError()
+    csrf.require(visitor.session, None, form.get(CSRF_FIELD))
+    next_url = safe_next(request, form.get("next"))
+    username = form.get("username", "").strip()
+    user = authenticate(ledger, username, form.get("password", ""))
+    if user is None:
+        logger.info("oauth sign-in refused")
+        page = signin_page(
+            action=request.scope.get("root_path", "").rstrip("/") + SIGNIN_PATH,
+            csrf_token=csrf.token(visitor.session, None),
+            next_url=next_url,
+            app_name=_app_name(ledger, next_url),
+            username=username,
+            error=WRONG_CREDENTIALS,
+        )
+        response: Response = HTMLResponse(page, headers=PAGE_HEADERS)
+        visitor.keep_session(response, request, codec)
+        return response
+    # A new nonce: whatever session the browser had before (perhaps planted) ends here.
+    session = Session.fresh(user.username, codec.password_mark(user.password_hash))
+    response = RedirectResponse(next_url, status_code=303, headers=PAGE_HEADERS)
+    set_session_cookie(response, request, codec, session)
+    return response
+
+
+@router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out")
+def sign_out(
+    request: Request, form: FormDep, visitor: VisitorDep, csrf: CsrfDep,
+) -> Response:
+    csrf.require(visitor.session, visitor.username, form.get(CSRF_FIELD))
+    if form.get("next"):
+        response: Response = RedirectResponse(
+            safe_next(request, form["next"]), status_code=303, headers=PAGE_HEADERS
+        )
+    else:
+        response = HTMLResponse(
+            "<!doctype html><title>Signed out</title><p>You are signed out.</p>",
+            headers=PAGE_HEADERS,
+        )
+    clear_session_cookie(response, request)
+    return response

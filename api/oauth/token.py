@@ -1,0 +1,74 @@
+"""The token endpoint: an authorization code for an access token (RFC 6749 §4.1.3, §5.1).
+
+``POST /oauth/access_token`` with ``client_id``, ``client_secret``,
+``grant_type=authorization_code``, ``redirect_uri`` and ``code`` in a urlencoded form (or the
+client's credentials in HTTP Basic, RFC 6749 §2.3.1) answers the legacy body
+``{"access_token": ..., "user": {"id", "username", "full_name", "profile_picture"}}``;
+refusals are the legacy error body with the platform's exact messages (``legacy_errors.py``).
+Every answer is ``Cache-Control: no-store`` (§5.1).
+
+The legacy body has no ``token_type`` (RFC 6749 §5.1 asks for one): legacy clients send the token
+as the ``access_token`` parameter, and standard clients (authlib) accept the body as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.auth import ClientBasicDep
+from api.dependencies import LedgerDep, RuntimeDep
+from api.oauth.forms import FormDep
+from api.oauth.legacy_errors import NO_STORE, LegacyErrorRoute
+from api.oauth.read_your_writes import wait_for_read_models
+from domain.errors import CodeNotFoundError, InvalidInputError
+
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"])
+
+PATH = "/oauth/access_token"
+
+
+def client_credentials(
+    form: dict[str, str], basic: tuple[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The client's id and secret, from HTTP Basic or the form (RFC 6749 §2.3.1); a client
+    "MUST NOT use more than one authentication method in each request" (§2.3)."""
+    if basic is None:
+        return form.get("client_id"), form.get("client_secret")
+    basic_id, basic_secret = basic
+    if form.get("client_secret"):
+        raise InvalidInputError(
+            "Authenticate the client one way: HTTP Basic or client_secret in the form, not both"
+        )
+    if form.get("client_id") and form["client_id"] != basic_id:
+        raise InvalidInputError(
+            "The client_id in the form is not the one in the Authorization header"
+        )
+    return basic_id, basic_secret
+
+
+@router.post(PATH, summary="Exchange an authorization code for an access token (legacy body)")
+@router.post(PATH + "/", include_in_schema=False)
+def access_token(
+    form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep
+) -> JSONResponse:
+    client_id, client_secret = client_credentials(form, basic)
+    try:
+        result = ledger.exchange_code(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=form.get("redirect_uri"),
+            code=form.get("code"),
+            grant_type=form.get("grant_type"),
+        )
+    except CodeNotFoundError:
+        # A replayed code revoked the token its first exchange issued (RFC 6749 §4.1.2): the
+        # refusal is answered once every process's checks deny that token.
+        wait_for_read_models(runtime, ledger.position())
+        raise
+    wait_for_read_models(runtime, result.position)
+    return JSONResponse(
+        {"access_token": result.access_token, "user": asdict(result.user)}, headers=NO_STORE
+    )

@@ -1,0 +1,87 @@
+"""Who held what: the token holders of an app's scope, a user's authorizations, as of any moment.
+
+Each lookup answers GET (query parameters) and POST (the same fields as a JSON body).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import Explainer
+from api.dependencies import RuntimeDep
+from api.positions import MinPositionDep, MinPositionHeaderDep
+from api.schemas.decisions import (
+    AuthorizationOut,
+    TokenHolderOut,
+    TokenHoldersOut,
+    TokenHoldersQuery,
+    UserAuthorizationsOut,
+    UserAuthorizationsQuery,
+)
+from infrastructure.runtime import Runtime
+
+router = APIRouter(prefix="/v1/lookups", tags=["lookups"])
+
+
+def _min(body_value: int | None, header_value: int | None) -> int | None:
+    given = [v for v in (body_value, header_value) if v is not None]
+    return max(given) if given else None
+
+
+def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | None
+                   ) -> TokenHoldersOut:
+    # Fix the moment first, so the answer can name the position it was read at.
+    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min))
+    holders = runtime.read_model.token_holders(q.client_id, q.scope, as_of=position)
+    return TokenHoldersOut(
+        client_id=q.client_id, scope=q.scope, position=position,
+        holders=[TokenHolderOut(**h) for h in holders],
+    )
+
+
+def _user_authorizations(runtime: Runtime, q: UserAuthorizationsQuery,
+                         header_min: int | None) -> UserAuthorizationsOut:
+    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min))
+    found = runtime.read_model.user_authorizations(q.username, as_of=position)
+    return UserAuthorizationsOut(
+        username=q.username, position=position,
+        authorizations=[AuthorizationOut(client_id=c, scopes=s) for c, s in found.items()],
+    )
+
+
+@router.get("/token-holders", response_model=TokenHoldersOut,
+            summary="The users and tokens of an app allowed a scope (token ids, never tokens)")
+def token_holders(
+    caller: Explainer, query: Annotated[TokenHoldersQuery, Query()], runtime: RuntimeDep,
+    min_position: MinPositionHeaderDep,
+) -> TokenHoldersOut:
+    return _token_holders(runtime, query, min_position)
+
+
+@router.post("/token-holders", response_model=TokenHoldersOut,
+             summary="The users and tokens of an app allowed a scope (token ids, never tokens)")
+def token_holders_post(
+    caller: Explainer, body: TokenHoldersQuery, runtime: RuntimeDep,
+    min_position: MinPositionDep,
+) -> TokenHoldersOut:
+    return _token_holders(runtime, body, min_position)
+
+
+@router.get("/user-authorizations", response_model=UserAuthorizationsOut,
+            summary="The apps a user had authorized, with their scopes")
+def user_authorizations(
+    caller: Explainer, query: Annotated[UserAuthorizationsQuery, Query()], runtime: RuntimeDep,
+    min_position: MinPositionHeaderDep,
+) -> UserAuthorizationsOut:
+    return _user_authorizations(runtime, query, min_position)
+
+
+@router.post("/user-authorizations", response_model=UserAuthorizationsOut,
+             summary="The apps a user had authorized, with their scopes")
+def user_authorizations_post(
+    caller: Explainer, body: UserAuthorizationsQuery, runtime: RuntimeDep,
+    min_position: MinPositionDep,
+) -> UserAuthorizationsOut:
+    return _user_authorizations(runtime, body, min_position)

@@ -1,0 +1,173 @@
+"""Token revocation (RFC 7009) and introspection (RFC 7662).
+
+Both take ``application/x-www-form-urlencoded`` bodies (parsed here, so no multipart library is
+needed), authenticate clients by ``client_id``/``client_secret`` in the body or HTTP Basic
+(RFC 6749 §2.3.1, one method per request), and answer errors in the RFC 6749 §5.2 body.
+Introspection also accepts an API key of a gateway or admin.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.auth import Caller, ClientBasicDep, allow_if_presented
+from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import rfc6749_errors
+from api.positions import acknowledged, no_store
+from api.schemas.token_endpoints import IntrospectionOut, RevocationOut
+from domain.actors import Actor
+from domain.api_keys import Capability
+from domain.apps import App
+from domain.errors import InvalidInputError, TokenNotFoundError, TokenStateError
+from domain.ledger import Ledger
+from infrastructure.runtime import Runtime
+
+router = APIRouter(prefix="/oauth", tags=["token endpoints"],
+                   dependencies=[Depends(rfc6749_errors)])
+
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 20
+REVOCATION_REASON = "revoked by the client (RFC 7009)"
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The form body; a parameter given twice is refused (RFC 6749 §3.2)."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != FORM:
+        raise InvalidInputError(f"The request body must be {FORM}")
+    body = b""
+    async for chunk in request.stream():  # read at most the limit, whatever the body's size
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise InvalidInputError("The request body is too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                          max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInputError("The request body is not a valid form") from None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise InvalidInputError(f"The parameter {name} is given more than once")
+        fields[name] = value
+    return fields
+
+
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def _form_body(*fields: tuple[str, str, bool]) -> dict[str, Any]:
+    """The OpenAPI description of a form body (declared by hand: it is parsed by hand)."""
+    return {"requestBody": {"required": True, "content": {FORM: {"schema": {
+        "type": "object",
+        "properties": {name: {"type": "string", "description": text}
+                       for name, text, _ in fields},
+        "required": [name for name, _, required in fields if required],
+    }}}}}
+
+
+_CLIENT_FIELDS = (
+    ("client_id", "The client's id (or use HTTP Basic)", False),
+    ("client_secret", "The client's secret (or use HTTP Basic)", False),
+)
+
+
+def client_credentials(
+    form: dict[str, str], basic: tuple[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The client's id and secret from HTTP Basic or the body, never both (RFC 6749 §2.3)."""
+    if basic is None:
+        return form.get("client_id"), form.get("client_secret")
+    if "client_secret" in form or form.get("client_id", basic[0]) != basic[0]:
+        raise InvalidInputError("Authenticate the client one way only: HTTP Basic or the body")
+    return basic
+
+
+def _required_token(form: dict[str, str]) -> str:
+    token = form.get("token")
+    if not token:
+        raise InvalidInputError("The token parameter is required")
+    return token
+
+
+@router.post(
+    "/revoke",
+    response_model=RevocationOut,
+    response_model_exclude_none=True,
+    summary="Revoke an access token (RFC 7009)",
+    openapi_extra=_form_body(("token", "The access token to revoke", True),
+                             ("token_type_hint", "Ignored: only access tokens exist", False),
+                             *_CLIENT_FIELDS),
+)
+def revoke(
+    form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    response: Response,
+) -> RevocationOut:
+    """Answers 200 for an unknown or already revoked token (RFC 7009 §2.2); a token of another
+    client is refused. A revocation is acknowledged by the read models before the answer."""
+    no_store(response)
+    app = ledger.verify_client(*client_credentials(form, basic))
+    token = _required_token(form)
+    try:
+        result = ledger.revoke_token(Actor.client(app.client_id), access_token=token,
+                                     reason=REVOCATION_REASON)
+    except (TokenNotFoundError, TokenStateError):
+        return RevocationOut()  # §2.2: "invalid tokens do not cause an error response"
+    return RevocationOut(position=acknowledged(runtime, response, result.position))
+
+
+@router.post(
+    "/introspect",
+    response_model=IntrospectionOut,
+    response_model_exclude_none=True,
+    summary="Introspect an access token (RFC 7662)",
+    openapi_extra=_form_body(("token", "The access token to introspect", True),
+                             ("token_type_hint", "Ignored: only access tokens exist", False),
+                             *_CLIENT_FIELDS),
+)
+def introspect(
+    caller: Annotated[Caller | None, allow_if_presented(Capability.INTROSPECT)],
+    form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    response: Response,
+) -> IntrospectionOut:
+    """By a gateway's or admin's API key, or by a client for its own tokens (a token of
+    another client is inactive to it, RFC 7662 §4)."""
+    no_store(response)
+    client = None if caller is not None else ledger.verify_client(
+        *client_credentials(form, basic))
+    return introspection(ledger, runtime, _required_token(form), client)
+
+
+def introspection(
+    ledger: Ledger, runtime: Runtime, access_token: str, client: App | None
+) -> IntrospectionOut:
+    """Active while any of the token's scopes would be allowed now; ``scope`` lists those.
+    Decided on the read models once they have reached the latest write."""
+    inactive = IntrospectionOut(active=False)
+    try:
+        token = ledger.token(access_token)
+    except TokenNotFoundError:
+        return inactive
+    if client is not None and token.app_id != client.id:
+        return inactive
+    position = runtime.read_model.resolve(None, min_position=ledger.position())
+    decisions = [runtime.read_model.check(access_token, scope, as_of=position)
+                 for scope in token.scopes]
+    allowed = [d for d in decisions if d.allowed]
+    if not allowed:
+        return inactive
+    user = ledger.user_by_id(token.user_id)
+    return IntrospectionOut(
+        active=True,
+        scope=" ".join(d.scope for d in allowed),
+        client_id=token.app_id.hex,
+        username=user.username,
+        sub=user.id.hex,
+        iat=int(token.created_on.timestamp()),
+        token_type="bearer",
+        mode=allowed[0].mode.value,
+    )
