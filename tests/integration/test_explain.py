@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-import pytest
-
 from domain.actors import Actor
 from domain.decisions import Reason
 from domain.identity import SCOPE_CATALOGUE_ID, grant_id, user_id
