@@ -139,7 +139,7 @@ class AppCommands(LedgerService):
         if not app.is_approved:  # live unreviewed: remembered for a later move to sandbox
             index = self._unreviewed_live_apps()
             index.add(app.id, actor)
-        return Written(self._save(app, catalogue, index))
+        return Written(self._save(catalogue, app, index))
 
     @command
     def return_to_sandbox(self, client_id: str, actor: Actor) -> Written:

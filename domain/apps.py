@@ -363,17 +363,21 @@ class App(Aggregate):
     def _review_closed(self, review_id: UUID, actor: str, role: str) -> None:
         self.open_review_id = None
 
-    def approve_permission(self, scope: str, review_id: UUID, actor: Actor) -> None:
-        """Records a reviewer's approval; the first one brings ``basic`` with it."""
+    def approve_permission(
+        self, scope: str, review_id: UUID, actor: Actor, reason: str = ""
+    ) -> None:
+        """Records a reviewer's approval (with the reviewer's reason, so the evidence of a
+        decision carries it); the first one brings ``basic`` with it."""
         scopes = [s for s in dict.fromkeys((BASIC, scope)) if s not in self.approved_scopes]
         if scopes:
             self._permission_approved(
-                scope, scopes, review_id, actor.principal, actor.role.value
+                scope, scopes, review_id, actor.principal, actor.role.value, reason
             )
 
     @event("PermissionApproved")
     def _permission_approved(
-        self, scope: str, scopes: list[str], review_id: UUID, actor: str, role: str
+        self, scope: str, scopes: list[str], review_id: UUID, actor: str, role: str,
+        reason: str,
     ) -> None:
         self.approved_scopes.extend(scopes)
 

@@ -104,12 +104,12 @@ class OAuthCommands(LedgerService):
                 digest, app.id, user.id, redirect_uri, scopes, mode.value, self.clock(),
                 self.code_lifetime, actor, grant.deauthorizations,
             )
-            position = self._save(grant, code, catalogue)
+            position = self._save(catalogue, grant, code)
             return Authorized(position, redirect_uri, scopes, mode.value, code=secret)
         token = AccessToken.issue(
             digest, app.id, user.id, scopes, mode.value, "implicit", None, actor
         )
-        position = self._save(grant, token, catalogue)
+        position = self._save(catalogue, grant, token)
         return Authorized(
             position, redirect_uri, scopes, mode.value, access_token=secret, token_id=token.id
         )

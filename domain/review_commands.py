@@ -27,7 +27,7 @@ class ReviewCommands(LedgerService):
         catalogue = self.catalogue()
         review = Review.submit(app, catalogue, use_case, permissions, screencast_url, actor)
         app.open_review(review.id, actor)
-        return Created(self._save(review, app, catalogue), review.id)
+        return Created(self._save(catalogue, review, app), review.id)
 
     @command
     def decide_review(
@@ -40,7 +40,7 @@ class ReviewCommands(LedgerService):
             self.catalogue().require_not_retired([scope])
         review.decide(scope, approve, reason, actor)
         if approve:
-            app.approve_permission(scope, review.id, actor)
+            app.approve_permission(scope, review.id, actor, reason)
         if review.completed:
             app.close_review(review.id, actor)
         return Written(self._save(review, app))

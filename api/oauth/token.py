@@ -21,11 +21,12 @@ from fastapi.responses import JSONResponse
 from api.auth import ClientBasicDep
 from api.dependencies import LedgerDep, RuntimeDep
 from api.oauth.forms import FormDep
-from api.oauth.legacy_errors import NO_STORE, LegacyErrorRoute
+from api.oauth.legacy_errors import LEGACY_ERROR_RESPONSES, NO_STORE, LegacyErrorRoute
 from api.oauth.read_your_writes import wait_for_read_models
 from domain.errors import CodeNotFoundError, InvalidInputError
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"])
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
+                   responses=LEGACY_ERROR_RESPONSES)
 
 PATH = "/oauth/access_token"
 
@@ -69,6 +70,9 @@ def access_token(
         wait_for_read_models(runtime, ledger.position())
         raise
     wait_for_read_models(runtime, result.position)
+    # The body keeps the legacy shape; the ledger's own facts travel in headers.
+    headers = {**NO_STORE, "X-Ledger-Position": str(result.position),
+               "X-Ledger-Token-Id": result.token_id.hex}
     return JSONResponse(
-        {"access_token": result.access_token, "user": asdict(result.user)}, headers=NO_STORE
+        {"access_token": result.access_token, "user": asdict(result.user)}, headers=headers
     )
