@@ -64,8 +64,9 @@ class CheckFacts:
     """Everything a decision rests on, at one log position.
 
     ``token_found`` False means no token with that secret had been issued by then; the other
-    fields then do not matter. ``grant_holds_scope`` is whether the grant that was in force when
-    the token was issued still holds the scope (a deauthorization ends it for good).
+    fields then do not matter. ``grant_withdrawn`` is whether the user deauthorized the app
+    after the token was issued: that ends the token for good, even once the user authorizes the
+    app again (the token's scopes were in the grant when it was issued).
     """
 
     token_found: bool
@@ -76,7 +77,7 @@ class CheckFacts:
     app_switched_live: bool = False
     app_approved_scopes: tuple[str, ...] = ()
     unreviewed_live_allowed: bool = False
-    grant_holds_scope: bool = False
+    grant_withdrawn: bool = False
     scope_retired: bool = False
     user_is_sandbox_user: bool = False
 
@@ -127,17 +128,17 @@ def _first_failure(facts: CheckFacts, scope: str, mode: Mode) -> Denial | None:
     if facts.app_disabled:
         return Denial(Reason.APP_DISABLED, "OAuthException", 400, CLIENT_INACTIVE,
                       "the platform must re-enable the app")
+    if facts.grant_withdrawn:  # a dead token: every call on it is refused alike
+        return Denial(Reason.GRANT_WITHDRAWN, "OAuthAccessTokenException", 400, INVALID_TOKEN,
+                      f"the user deauthorized the app; the user must re-authorize with "
+                      f"scope={scope}")
+    if facts.scope_retired:  # before the token's scopes: re-authorizing could not fix it
+        return Denial(Reason.SCOPE_RETIRED, "OAuthPermissionsException", 400, NOT_APPROVED,
+                      f"none: the platform retired {scope} for every app")
     if scope not in facts.token_scopes:
         return Denial(Reason.SCOPE_NOT_IN_TOKEN, "OAuthPermissionsException", 400,
                       missing_scope_message(scope),
                       f"the user must re-authorize with scope={scope}")
-    if not facts.grant_holds_scope:
-        return Denial(Reason.GRANT_WITHDRAWN, "OAuthAccessTokenException", 400, INVALID_TOKEN,
-                      f"the user deauthorized the app; the user must re-authorize with "
-                      f"scope={scope}")
-    if facts.scope_retired:
-        return Denial(Reason.SCOPE_RETIRED, "OAuthPermissionsException", 400, NOT_APPROVED,
-                      f"none: the platform retired {scope} for every app")
     if mode is Mode.SANDBOX:
         if not facts.user_is_sandbox_user:
             return Denial(Reason.NOT_SANDBOX_USER, "OAuthForbiddenException", 403,

@@ -60,6 +60,8 @@ SELECT t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
   (SELECT from_pos FROM rm_intervals WHERE kind = '{GRANT}' AND subject = t.grant_id
      AND object = :scope AND from_pos <= t.issued_pos AND (to_pos IS NULL OR to_pos > :p)
      ORDER BY from_pos DESC LIMIT 1),
+  (SELECT MIN(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' AND subject = t.grant_id
+     AND from_pos <= t.issued_pos AND to_pos > t.issued_pos AND to_pos <= :p),
   {_held(SCOPE_RETIRED, ":scope", "''")},
   {_held(SANDBOX_USER, "t.app_id", "t.user_id")}
 FROM rm_tokens t WHERE t.digest = :digest AND t.issued_pos <= :p
@@ -190,12 +192,14 @@ class ReadModel:
         if row is None:
             return TokenFacts(CheckFacts(token_found=False))
         (token_id, app_id, user_id, grant_id, _scopes, issued, ended, _end_kind, disabled,
-         live, _approved, approved_pos, unreviewed, grant_pos, retired, sandbox) = row
+         live, _approved, approved_pos, unreviewed, grant_pos, grant_ended, retired,
+         sandbox) = row
         facts = _decode(row)
         positions = {
             "token_issued": issued, "token_ended": ended, "app_disabled": disabled,
             "app_live": live, "app_approved": approved_pos, "unreviewed_live": unreviewed,
-            "grant": grant_pos, "scope_retired": retired, "sandbox_user": sandbox,
+            "grant": grant_pos, "grant_ended": grant_ended, "scope_retired": retired,
+            "sandbox_user": sandbox,
         }
         return TokenFacts(facts, token_id, app_id, user_id, grant_id,
                           {k: int(v) for k, v in positions.items() if v is not None})
@@ -359,7 +363,7 @@ def _decode(row: Any) -> CheckFacts:
     if row is None:
         return CheckFacts(token_found=False)
     (_token_id, _app, _user, _grant, scopes, _issued, _ended, end_kind, disabled, live,
-     approved, _approved_pos, unreviewed, grant_pos, retired, sandbox) = row
+     approved, _approved_pos, unreviewed, _grant_pos, grant_ended, retired, sandbox) = row
     return CheckFacts(
         token_found=True,
         token_revoked=end_kind == "revoked",
@@ -369,7 +373,7 @@ def _decode(row: Any) -> CheckFacts:
         app_switched_live=live is not None,
         app_approved_scopes=tuple(sorted(approved.split())) if approved else (),
         unreviewed_live_allowed=unreviewed is not None,
-        grant_holds_scope=grant_pos is not None,
+        grant_withdrawn=grant_ended is not None,
         scope_retired=retired is not None,
         user_is_sandbox_user=sandbox is not None,
     )

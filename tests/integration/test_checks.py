@@ -242,13 +242,6 @@ def test_token_from_a_reauthorization_after_deauthorization_is_allowed(
     assert runtime.read_model.check(new.access_token, "likes").allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decide() checks 'scope in token' before 'grant still holds'; a token whose user "
-    "deauthorized the app is dead, and the legacy platform answered every call on a dead token "
-    "with 'The access_token provided is invalid.', not a re-authorize-with-scope message "
-    "(domain/decisions.py _first_failure)",
-)
 def test_deauthorized_token_is_invalid_even_for_a_scope_it_never_held(
     runtime: Runtime,
 ) -> None:
@@ -276,12 +269,6 @@ def test_retiring_a_scope_leaves_the_tokens_other_scopes_allowed(runtime: Runtim
     assert runtime.read_model.check(token.access_token, "basic").allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decide() checks 'scope in token' before 'scope retired', so for a retired scope the "
-    "token lacks it answers 'the user must re-authorize with scope=likes', a fix the ledger "
-    "itself refuses (ScopeRetiredError) (domain/decisions.py _first_failure)",
-)
 def test_retired_scope_missing_from_the_token_is_refused_as_retired(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
     runtime.ledger.retire_scope("likes", PLATFORM, "April 2018: likes switched off")

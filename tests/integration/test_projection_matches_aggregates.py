@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +116,9 @@ BATCH_SIZES = st.sampled_from((1, 2, 3, 5, 500))
 
 
 def comparable(facts: CheckFacts, scope: str) -> CheckFacts:
-    """The facts a decision on ``scope`` can rest on. Whether the grant holds a scope the token
-    does not carry is never asked (the scope check denies first), and the two readers may
-    rightly differ on it: a scope the user granted after the token was issued is in the grant,
-    but not in the grant that issued the token."""
-    if scope in facts.token_scopes:
-        return facts
-    return replace(facts, grant_holds_scope=False)
+    """The facts a decision on ``scope`` rests on (all of them, now that each is token-wide or
+    about the scope itself)."""
+    return facts
 
 
 def outcome(decision: Decision) -> tuple[bool, Mode, Reason | None]:

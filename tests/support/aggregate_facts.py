@@ -119,20 +119,16 @@ class AggregateFacts:
             app_switched_live=app.mode is Mode.LIVE,
             app_approved_scopes=tuple(sorted(set(app.approved_scopes))),
             unreviewed_live_allowed=catalogue.unreviewed_live_allowed,
-            grant_holds_scope=self.grant_holds_scope(found, scope),
+            grant_withdrawn=self.grant_withdrawn(found),
             scope_retired=policy is not None and policy.retired,
             user_is_sandbox_user=app.is_sandbox_user(found.user_id),
         )
 
-    def grant_holds_scope(self, token: AccessToken, scope: str) -> bool:
-        """The user's grant holds the scope now, and was not deauthorized since the token was
-        issued (a deauthorization ends the app's older tokens for good, even once the user
-        authorizes the app again)."""
-        grant = self.aggregates.get(grant_id(token.user_id, token.app_id))
-        if not isinstance(grant, Grant) or scope not in grant.scopes:
-            return False
-        deauthorized = self._deauthorized_at.get(grant.id)
-        return deauthorized is None or deauthorized < self._issued_at[token.id]
+    def grant_withdrawn(self, token: AccessToken) -> bool:
+        """The user deauthorized the app since the token was issued (that ends the app's older
+        tokens for good, even once the user authorizes the app again)."""
+        deauthorized = self._deauthorized_at.get(grant_id(token.user_id, token.app_id))
+        return deauthorized is not None and deauthorized > self._issued_at[token.id]
 
 
 def facts_at(ledger: Ledger, token: UUID, scope: str, position: int) -> CheckFacts:

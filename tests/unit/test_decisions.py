@@ -34,7 +34,6 @@ SCOPES = ("basic", "public_content", "follower_list", "comments", "relationships
 SANDBOX_OK = CheckFacts(
     token_found=True,
     token_scopes=("basic", "likes"),
-    grant_holds_scope=True,
     user_is_sandbox_user=True,
 )
 # A healthy token for basic and likes on a live app approved for both (the user is no
@@ -44,7 +43,6 @@ LIVE_OK = CheckFacts(
     token_scopes=("basic", "likes"),
     app_switched_live=True,
     app_approved_scopes=("basic", "likes"),
-    grant_holds_scope=True,
 )
 
 LIKES_MESSAGE = (
@@ -226,7 +224,7 @@ def test_scope_not_in_token_needs_reauthorization_with_that_scope() -> None:
 
 
 def test_withdrawn_grant_makes_the_token_invalid() -> None:
-    denial = decide(replace(SANDBOX_OK, grant_holds_scope=False), "likes").denial
+    denial = decide(replace(SANDBOX_OK, grant_withdrawn=True), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
         Reason.GRANT_WITHDRAWN, "OAuthAccessTokenException", 400,
@@ -299,7 +297,7 @@ ALL_WRONG = CheckFacts(
     app_disabled=True,
     app_switched_live=True,
     app_approved_scopes=("basic",),
-    grant_holds_scope=False,
+    grant_withdrawn=True,
     scope_retired=True,
     user_is_sandbox_user=False,
 )
@@ -312,13 +310,13 @@ ALL_WRONG = CheckFacts(
         ({"token_revoked": False}, Reason.TOKEN_EXPIRED),
         ({"token_revoked": False, "token_expired": False}, Reason.APP_DISABLED),
         ({"token_revoked": False, "token_expired": False, "app_disabled": False},
-         Reason.SCOPE_NOT_IN_TOKEN),
+         Reason.GRANT_WITHDRAWN),
         ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "token_scopes": ("likes",)}, Reason.GRANT_WITHDRAWN),
+          "grant_withdrawn": False}, Reason.SCOPE_RETIRED),
         ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "token_scopes": ("likes",), "grant_holds_scope": True}, Reason.SCOPE_RETIRED),
+          "grant_withdrawn": False, "scope_retired": False}, Reason.SCOPE_NOT_IN_TOKEN),
         ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "token_scopes": ("likes",), "grant_holds_scope": True, "scope_retired": False},
+          "grant_withdrawn": False, "scope_retired": False, "token_scopes": ("likes",)},
          Reason.NOT_APPROVED),
     ],
 )
@@ -340,7 +338,7 @@ facts_strategy = st.builds(
     app_switched_live=st.booleans(),
     app_approved_scopes=st.lists(st.sampled_from(SCOPES), unique=True).map(tuple),
     unreviewed_live_allowed=st.booleans(),
-    grant_holds_scope=st.booleans(),
+    grant_withdrawn=st.booleans(),
     scope_retired=st.booleans(),
     user_is_sandbox_user=st.booleans(),
 )
