@@ -48,6 +48,12 @@ class Database:
             cur.execute(self.sql(statement), params or {})
             return list(cur.fetchall())
 
+    def read_one(self, statement: str, params: Mapping[str, Any] | Sequence[Any]) -> Any:
+        """One row of one statement (already converted by ``sql``), outside any explicit
+        transaction: a single statement sees one snapshot, and skipping BEGIN/COMMIT saves two
+        round trips on the hot path."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Releases connections."""
 
@@ -114,6 +120,9 @@ class SQLiteDatabase(Database):
         finally:
             cur.close()
 
+    def read_one(self, statement: str, params: Mapping[str, Any] | Sequence[Any]) -> Any:
+        return self._connection().execute(statement, params).fetchone()
+
     @contextmanager
     def write_transaction(self) -> Iterator[Cursor]:
         self._local.writing = True
@@ -144,7 +153,8 @@ class PostgresDatabase(Database):
             conninfo,
             min_size=1,
             max_size=max(pool_size, 2),
-            kwargs={"options": f"-c search_path={schema}", "autocommit": False},
+            # Autocommit: single reads need no BEGIN/COMMIT; writes open explicit transactions.
+            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
             open=True,
         )
 
@@ -161,6 +171,10 @@ class PostgresDatabase(Database):
             yield cur
 
     write_transaction = transaction
+
+    def read_one(self, statement: str, params: Mapping[str, Any] | Sequence[Any]) -> Any:
+        with self.pool.connection() as conn:
+            return conn.execute(statement, params).fetchone()
 
     def connect(self, **kwargs: Any) -> Any:
         """A dedicated connection (for the projector's leadership lock)."""

@@ -6,6 +6,7 @@ that turns facts into a decision is the domain's (``domain.decisions.decide``).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -47,6 +48,7 @@ def _held(kind: str, subject: str, obj: str | None, column: str = "from_pos") ->
 
 
 def _check_sql(aggregate: str) -> str:
+    """The facts of one token and scope at log position :p, in one statement."""
     return f"""
 SELECT t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
   CASE WHEN t.ended_pos <= :p THEN t.ended_pos END,
@@ -66,6 +68,20 @@ SELECT t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
   {_held(SANDBOX_USER, "t.app_id", "t.user_id")}
 FROM rm_tokens t WHERE t.digest = :digest AND t.issued_pos <= :p
 """
+
+
+def _check_now_sql(aggregate: str) -> str:
+    """The same facts at the projected position, read with that position and the high-water
+    mark in the same statement (one round trip for a check of "now")."""
+    positions = (
+        "WITH pos AS (SELECT t.position AS p, COALESCE(h.position, 0) AS hw "
+        "FROM rm_tracking t LEFT JOIN rm_high_water h ON h.name = t.name "
+        f"WHERE t.name = '{TRACKING_NAME}')\n"
+    )
+    body = re.sub(r":p\b", "pos.p", _check_sql(aggregate))
+    select, rest = body.split("FROM rm_tokens t WHERE ")
+    return (positions + select.replace("SELECT ", "SELECT pos.p, pos.hw, ", 1)
+            + "FROM pos LEFT JOIN rm_tokens t ON " + rest)
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,7 @@ class ReadModel:
         aggregate = "string_agg(object, ' ')" if db.dialect == "postgres" else \
             "group_concat(object, ' ')"
         self._check_sql = db.sql(_check_sql(aggregate))
+        self._check_now_sql = db.sql(_check_now_sql(aggregate))
 
     # --- positions ----------------------------------------------------------------------------
 
@@ -185,28 +202,31 @@ class ReadModel:
     # --- decisions ----------------------------------------------------------------------------
 
     def token_facts(self, access_token: str, scope: str, position: int) -> TokenFacts:
-        with self.db.transaction() as cur:
-            cur.execute(self._check_sql, {"digest": self.hasher.digest(access_token),
-                                          "scope": scope, "p": position})
-            row = cur.fetchone()
+        row = self.db.read_one(self._check_sql, {"digest": self.hasher.digest(access_token),
+                                                 "scope": scope, "p": position})
+        return _token_facts(row)
+
+    def _check_now(self, access_token: str, scope: str, mode: Mode | None,
+                   min_position: int | None) -> Decision | None:
+        """The hot path: a check of "now" in one statement, or None when the models are behind
+        the demanded position (or rebuilding) and the caller must wait like any other read."""
+        row = self.db.read_one(self._check_now_sql, {"digest": self.hasher.digest(access_token),
+                                                     "scope": scope})
         if row is None:
-            return TokenFacts(CheckFacts(token_found=False))
-        (token_id, app_id, user_id, grant_id, _scopes, issued, ended, _end_kind, disabled,
-         live, _approved, approved_pos, unreviewed, grant_pos, grant_ended, retired,
-         sandbox) = row
-        facts = _decode(row)
-        positions = {
-            "token_issued": issued, "token_ended": ended, "app_disabled": disabled,
-            "app_live": live, "app_approved": approved_pos, "unreviewed_live": unreviewed,
-            "grant": grant_pos, "grant_ended": grant_ended, "scope_retired": retired,
-            "sandbox_user": sandbox,
-        }
-        return TokenFacts(facts, token_id, app_id, user_id, grant_id,
-                          {k: int(v) for k, v in positions.items() if v is not None})
+            return None
+        position, high_water = int(row[0]), int(row[1])
+        if position < max(high_water, min_position or 0):
+            return None
+        facts = _decode(row[2:] if row[2] is not None else None)
+        return replace(decide(facts, scope, mode), position=position)
 
     def check(self, access_token: str, scope: str, mode: Mode | None = None,
               as_of: AsOf = None, min_position: int | None = None,
               timeout: float = DEFAULT_TIMEOUT) -> Decision:
+        if as_of is None:
+            decision = self._check_now(access_token, scope, mode, min_position)
+            if decision is not None:
+                return decision
         position = self.resolve(as_of, min_position, timeout)
         found = self.token_facts(access_token, scope, position)
         return replace(decide(found.facts, scope, mode), position=position)
@@ -332,9 +352,8 @@ class ReadModel:
         return held
 
     def _facts_by_digest(self, digest: str, scope: str, position: int) -> CheckFacts:
-        with self.db.transaction() as cur:
-            cur.execute(self._check_sql, {"digest": digest, "scope": scope, "p": position})
-            return _decode(cur.fetchone())
+        return _decode(self.db.read_one(self._check_sql,
+                                        {"digest": digest, "scope": scope, "p": position}))
 
     def user_authorizations(self, username: str, as_of: AsOf = None,
                             min_position: int | None = None,
@@ -377,3 +396,20 @@ def _decode(row: Any) -> CheckFacts:
         scope_retired=retired is not None,
         user_is_sandbox_user=sandbox is not None,
     )
+
+
+def _token_facts(row: Any) -> TokenFacts:
+    if row is None:
+        return TokenFacts(CheckFacts(token_found=False))
+    (token_id, app_id, user_id, grant_id, _scopes, issued, ended, _end_kind, disabled,
+     live, _approved, approved_pos, unreviewed, grant_pos, grant_ended, retired,
+     sandbox) = row
+    facts = _decode(row)
+    positions = {
+        "token_issued": issued, "token_ended": ended, "app_disabled": disabled,
+        "app_live": live, "app_approved": approved_pos, "unreviewed_live": unreviewed,
+        "grant": grant_pos, "grant_ended": grant_ended, "scope_retired": retired,
+        "sandbox_user": sandbox,
+    }
+    return TokenFacts(facts, token_id, app_id, user_id, grant_id,
+                      {k: int(v) for k, v in positions.items() if v is not None})

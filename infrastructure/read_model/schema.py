@@ -82,6 +82,8 @@ TABLES = (
 )
 
 READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals")
+LOCK_ORDER = ("rm_tracking", "rm_high_water", "rm_tokens", "rm_users", "rm_grants",
+              "rm_intervals", "rm_apps", "rm_log")
 
 
 def create_tables(db: Database) -> None:
@@ -101,6 +103,10 @@ def reset_tables(db: Database) -> None:
     """For a rebuild: empties the read models and their tracking position in one transaction,
     so readers see either the old models or new empty ones, never missing tables."""
     with db.write_transaction() as cur:
+        if db.dialect == "postgres":
+            # All locks at once, in the order readers' statements take them (tracking first),
+            # so a reader waits for the reset instead of deadlocking with it.
+            cur.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
         for table in (*READ_MODEL_TABLES, "rm_tracking"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         _create(db, cur)
