@@ -15,6 +15,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from psycopg import sql
+
 from infrastructure.read_model.database import Database, PostgresDatabase
 from infrastructure.read_model.projection import Batch
 from infrastructure.read_model.schema import create_tables, reset_tables
@@ -75,9 +77,10 @@ class ProjectorRunner:
     """Runs a projector in a background thread until stopped (leader-elected on PostgreSQL)."""
 
     def __init__(self, projector: Projector, *, poll_interval: float = 0.002,
-                 standby_interval: float = 0.5) -> None:
+                 standby_interval: float = 0.5, notify_timeout: float = 0.1) -> None:
         self.projector = projector
-        self.poll_interval = poll_interval
+        self.poll_interval = poll_interval  # SQLite: how often to look for new events
+        self.notify_timeout = notify_timeout  # PostgreSQL: the longest wait between looks
         self.standby_interval = standby_interval
         self.stopping = threading.Event()
         self.is_leader = threading.Event()
@@ -100,7 +103,9 @@ class ProjectorRunner:
                     self._lead_postgres(db)
                 else:
                     self.is_leader.set()
-                    self._project_until_stopped(lambda: True)
+                    self._project_until_stopped(
+                        lambda: True, lambda: self.stopping.wait(self.poll_interval)
+                    )
             except ProjectionConflictError:
                 log.warning("another projector advanced the read models; standing by")
             except Exception as exc:  # keep projecting after a passing database fault
@@ -121,28 +126,40 @@ class ProjectorRunner:
                 return
             self.is_leader.set()
             log.info("projector is the leader")
+            channel = getattr(self.projector.recorder, "channel_name", None)
+            if channel:  # the event store NOTIFYs this channel on every insert
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
             def still_leader() -> bool:
                 conn.execute("SELECT 1")  # raises if the lock's connection was lost
                 return True
 
+            def wait_for_events() -> None:
+                if channel:
+                    for _ in conn.notifies(timeout=self.notify_timeout, stop_after=1):
+                        pass
+                else:
+                    self.stopping.wait(self.poll_interval)
+
             try:
-                self._project_until_stopped(still_leader)
+                self._project_until_stopped(still_leader, wait_for_events)
             finally:
                 self.is_leader.clear()  # before the lock goes, so two never both claim to lead
                 if not conn.closed:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
-    def _project_until_stopped(self, still_leader: Callable[[], bool]) -> None:
+    def _project_until_stopped(
+        self, still_leader: Callable[[], bool], wait_for_events: Callable[[], object]
+    ) -> None:
         idle = 0
         while not self.stopping.is_set():
             if self.projector.catch_up():
                 idle = 0
                 continue
             idle += 1
-            if idle % 500 == 0 and not still_leader():  # about once a second when idle
+            if idle % 10 == 0 and not still_leader():
                 return
-            self.stopping.wait(self.poll_interval)
+            wait_for_events()
 
 
 def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,

@@ -476,11 +476,14 @@ class SlowUnlockConnection:
     def closed(self) -> bool:
         return bool(self.conn.closed)
 
-    def execute(self, query: str, params: Any = None) -> Any:
+    def execute(self, query: Any, params: Any = None) -> Any:
         result = self.conn.execute(query, params)
-        if "pg_advisory_unlock" in query:
+        if isinstance(query, str) and "pg_advisory_unlock" in query:
             self.after_unlock()
         return result
+
+    def __getattr__(self, name: str) -> Any:  # notifies() and the rest: the real connection's
+        return getattr(self.conn, name)
 
 
 @pytest.mark.postgres
