@@ -15,6 +15,8 @@ def require_text(value: str, field: str, max_length: int = MAX_TEXT) -> str:
     """A non-blank string of bounded length, stripped."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{field} is required")
+    if "\x00" in value:
+        raise InvalidInputError(f"{field} must not contain NUL characters")
     value = value.strip()
     if len(value) > max_length:
         raise InvalidInputError(f"{field} is longer than {max_length} characters")

@@ -34,6 +34,12 @@ def micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def _text(value: Any) -> str:
+    """Free text as the read models store it: PostgreSQL refuses NUL characters in text, and
+    one event the projector cannot store would stop it for good, so NUL becomes U+FFFD."""
+    return str(value or "").replace("\x00", "\ufffd")
+
+
 def _hex(value: Any) -> str:
     return value.hex if hasattr(value, "hex") and not isinstance(value, str) else str(value)
 
@@ -96,9 +102,9 @@ class Batch:
             name,
             agg,
             event.originator_version,
-            getattr(event, "actor", ""),
-            getattr(event, "role", ""),
-            getattr(event, "reason", "") or "",
+            _text(getattr(event, "actor", "")),
+            _text(getattr(event, "role", "")),
+            _text(getattr(event, "reason", "")),
         ))
         handler = HANDLERS.get(name)
         if handler is not None:
@@ -114,11 +120,11 @@ def _catalogue_created(b: Batch, e: Any, agg: str, pos: int) -> None:
 
 
 def _user_registered(b: Batch, e: Any, agg: str, pos: int) -> None:
-    b.users.append((agg, e.username, e.full_name, e.profile_picture, pos))
+    b.users.append((agg, _text(e.username), _text(e.full_name), _text(e.profile_picture), pos))
 
 
 def _app_registered(b: Batch, e: Any, agg: str, pos: int) -> None:
-    b.apps.append((agg, agg, _hex(e.owner_id), e.name, pos))
+    b.apps.append((agg, agg, _hex(e.owner_id), _text(e.name), pos))
     b.open(SANDBOX_USER, agg, _hex(e.owner_id), pos)
 
 
