@@ -19,6 +19,9 @@ Endpoints of RFC 6749-family protocols (revocation, introspection) ask for the R
 ``{"error": "invalid_client", "error_description": ...}`` (RFC 6749 §5.2), with the dependency
 ``rfc6749_errors``; ``RFC6749_ERROR_BY_ERROR`` is their table. The legacy platform's bodies are
 built by ``legacy_body`` from the errors' own ``legacy_type`` and ``legacy_code``.
+
+``LEDGER_ERROR_RESPONSES`` and ``RFC6749_ERROR_RESPONSES`` document, from the same tables, every
+error status and body in the OpenAPI document (routers declare them with ``responses=``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas.errors import ErrorOut, Rfc6749ErrorOut
 from domain.errors import (
     AlreadyExistsError,
     ApiKeyRoleError,
@@ -101,6 +105,44 @@ RFC6749_ERROR_BY_ERROR: dict[type[LedgerError], tuple[int, str]] = {
 }
 # An API key whose role may not call the endpoint (RFC 6750 §3.1).
 RFC6749_ROLE_ERROR = (403, "insufficient_scope")
+
+# What each error status means to a client, for the OpenAPI document.
+_MEANING: dict[int, str] = {
+    400: "The body is not JSON (`malformed_json`), or the ledger refused the request",
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role may not do this",
+    404: "Something the request names does not exist (or is not the caller's to see)",
+    409: "Refused because of the current state; the same request may succeed once it changes",
+    422: "Invalid input: the message names each bad field",
+    503: "The read models did not reach the log position in time: retry (see Retry-After)",
+}
+_RFC6749_MEANING: dict[int, str] = {
+    400: "invalid_request or unauthorized_client (RFC 6749 §5.2)",
+    401: "invalid_client (RFC 6749 §5.2), or invalid_token for an API key (RFC 6750 §3.1)",
+    403: "insufficient_scope: the API key's role may not do this (RFC 6750 §3.1)",
+    503: "temporarily_unavailable: retry (see Retry-After)",
+}
+_RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                       "schema": {"type": "string"}}}
+
+
+def _documented(status: int, model: type, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {"model": model, "description": description}
+    if status == 503:
+        response["headers"] = _RETRY_AFTER_HEADER
+    return response
+
+
+# Every status the tables can answer, plus malformed JSON (400) and invalid input (422).
+LEDGER_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: _documented(status, ErrorOut, _MEANING[status])
+    for status in sorted({*STATUS_BY_ERROR.values(), 400, 422})
+}
+RFC6749_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: _documented(status, Rfc6749ErrorOut, _RFC6749_MEANING[status])
+    for status in sorted({status for status, _ in RFC6749_ERROR_BY_ERROR.values()}
+                         | {RFC6749_ROLE_ERROR[0]})
+}
 
 INTERNAL_ERROR_CODE = "internal_error"
 VALIDATION_ERROR_CODE = "invalid_request"

@@ -41,8 +41,12 @@ def no_store(response: Response) -> None:
 
 
 def read_timeout(request: Request) -> float:
+    """How long a read waits for a demanded log position before answering 503."""
     timeout: float = getattr(request.app.state, "read_wait_timeout", DEFAULT_READ_TIMEOUT)
     return timeout
+
+
+ReadTimeoutDep = Annotated[float, Depends(read_timeout)]
 
 
 def requested_min_position(

@@ -24,8 +24,14 @@ from api.dependencies import LedgerDep, RuntimeDep
 from api.oauth import redirects
 from api.oauth.csrf import FIELD as CSRF_FIELD
 from api.oauth.csrf import CsrfDep
-from api.oauth.forms import FormDep, QueryDep
-from api.oauth.legacy_errors import NO_STORE, BadFormError, LegacyErrorRoute, NotSignedInError
+from api.oauth.forms import FormDep, Param, QueryDep, documented_form, documented_query
+from api.oauth.legacy_errors import (
+    LEGACY_ERROR_RESPONSES,
+    NO_STORE,
+    BadFormError,
+    LegacyErrorRoute,
+    NotSignedInError,
+)
 from api.oauth.pages import PAGE_HEADERS, ScopeLine, consent_page, signin_page
 from api.oauth.read_your_writes import wait_for_read_models
 from api.oauth.sessions import CodecDep, VisitorDep
@@ -42,10 +48,19 @@ from domain.redirects import find_matching
 from domain.scopes import ScopeCatalogue
 from domain.users import User
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"])
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
+                   responses=LEGACY_ERROR_RESPONSES)
 
 PATH = "/oauth/authorize"
 REQUEST_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state")
+REQUEST_PARAMS = (
+    Param("client_id", "The app's client id", required=True),
+    Param("redirect_uri", "One of the app's registered redirect URIs", required=True),
+    Param("response_type", "code (RFC 6749 §4.1.1) or token (§4.2.1)", required=True,
+          values=RESPONSE_TYPES),
+    Param("scope", "Space-separated scopes; omitted means basic"),
+    Param("state", "Returned to the client unchanged"),
+)
 SSO_SIGN_IN_NEEDED = (
     "You are not signed in: open this page through your organisation's single sign-on"
 )
@@ -128,7 +143,8 @@ def _host_of(uri: str) -> str:
     return parts.netloc or f"{parts.scheme}:"
 
 
-@router.get(PATH, response_class=HTMLResponse, summary="Authorization request (sign-in, consent)")
+@router.get(PATH, response_class=HTMLResponse, summary="Authorization request (sign-in, consent)",
+            openapi_extra=documented_query(*REQUEST_PARAMS))
 @router.get(PATH + "/", response_class=HTMLResponse, include_in_schema=False)
 def authorization_page(
     request: Request, params: QueryDep, ledger: LedgerDep, visitor: VisitorDep,
@@ -170,7 +186,13 @@ def authorization_page(
 
 
 @router.post(PATH, response_class=RedirectResponse, status_code=303,
-             summary="The user's decision on the consent page")
+             summary="The user's decision on the consent page",
+             openapi_extra=documented_form(
+                 Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
+                 Param("decision", "The user's choice", required=True,
+                       values=("allow", "deny")),
+                 *REQUEST_PARAMS,
+             ))
 @router.post(PATH + "/", response_class=RedirectResponse, status_code=303,
              include_in_schema=False)
 def decide(

@@ -7,7 +7,8 @@ sent twice is refused (RFC 6749 §3.1, §3.2: "MUST NOT be included more than on
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
@@ -70,3 +71,38 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 QueryDep = Annotated[dict[str, str], Depends(query_params)]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a form or query string, for the OpenAPI document."""
+
+    name: str
+    description: str
+    required: bool = False
+    values: tuple[str, ...] = ()  # the only values accepted, when there are few
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string"}
+        if self.values:
+            schema["enum"] = list(self.values)
+        return schema
+
+
+def documented_form(*params: Param) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads its urlencoded form by hand (``FormDep``): the
+    form as its OpenAPI request body."""
+    return {"requestBody": {"required": True, "content": {FORM_TYPE: {"schema": {
+        "type": "object",
+        "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
+        "required": [p.name for p in params if p.required],
+    }}}}}
+
+
+def documented_query(*params: Param) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads its query string by hand (``QueryDep``)."""
+    return {"parameters": [
+        {"name": p.name, "in": "query", "required": p.required, "description": p.description,
+         "schema": p.schema()}
+        for p in params
+    ]}

@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from api.schemas.errors import LegacyErrorOut
 from domain.errors import (
     ConcurrencyConflictError,
     InvalidInputError,
@@ -87,6 +88,24 @@ LEGACY_ERRORS: dict[type[Exception], tuple[int, str]] = {
     ConcurrencyConflictError: (409, OAUTH_EXCEPTION),
     ProjectionTimeoutError: (503, OAUTH_EXCEPTION),
     LedgerError: (400, OAUTH_EXCEPTION),
+}
+
+
+_LEGACY_MEANING: dict[int, str] = {
+    400: "OAuthException: the request or form cannot be used (the legacy body)",
+    403: "OAuthForbiddenException: not permitted, a forged form or nobody signed in "
+         "(the legacy body)",
+    409: "OAuthException: a concurrent change; retry (the legacy body)",
+    503: "OAuthException: the read models did not catch up in time; retry (the legacy body)",
+}
+# Every status a refusal can have, for the OpenAPI document (routers declare it). The schema is
+# given as JSON content, not as a ``model``: FastAPI would file a model under the route's own
+# media type, which is text/html for the pages.
+LEGACY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": _LEGACY_MEANING[status],
+             "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}}}
+    for status in sorted({status for status, _ in LEGACY_ERRORS.values()}
+                         | {OAuthPageError.legacy_code, BadFormError.legacy_code})
 }
 
 

@@ -23,8 +23,13 @@ from api.dependencies import LedgerDep, SettingsDep
 from api.oauth.authorize import PATH as AUTHORIZE_PATH
 from api.oauth.csrf import FIELD as CSRF_FIELD
 from api.oauth.csrf import CsrfDep
-from api.oauth.forms import FormDep
-from api.oauth.legacy_errors import BadFormError, LegacyErrorRoute, OAuthPageError
+from api.oauth.forms import FormDep, Param, documented_form
+from api.oauth.legacy_errors import (
+    LEGACY_ERROR_RESPONSES,
+    BadFormError,
+    LegacyErrorRoute,
+    OAuthPageError,
+)
 from api.oauth.pages import PAGE_HEADERS, signin_page
 from api.oauth.sessions import (
     CodecDep,
@@ -40,7 +45,8 @@ from domain.users import User
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"])
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
+                   responses=LEGACY_ERROR_RESPONSES)
 
 SIGNIN_PATH = "/oauth/signin"
 SIGNOUT_PATH = "/oauth/signout"
@@ -93,7 +99,14 @@ def _app_name(ledger: Ledger, next_url: str) -> str:
         return "the app"
 
 
-@router.post(SIGNIN_PATH, response_class=HTMLResponse, summary="Sign in with a password")
+@router.post(SIGNIN_PATH, response_class=HTMLResponse, summary="Sign in with a password",
+             responses={303: {"description": "Signed in: back to the authorization page"}},
+             openapi_extra=documented_form(
+                 Param(CSRF_FIELD, "The sign-in page's CSRF token", required=True),
+                 Param("next", "The authorization request to go back to", required=True),
+                 Param("username", "The platform user's username", required=True),
+                 Param("password", "The user's password", required=True),
+             ))
 def sign_in(
     request: Request, form: FormDep, ledger: LedgerDep, settings: SettingsDep,
     visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
@@ -124,7 +137,12 @@ def sign_in(
     return response
 
 
-@router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out")
+@router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out",
+             responses={303: {"description": "Signed out: back to the page named by next"}},
+             openapi_extra=documented_form(
+                 Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
+                 Param("next", "The authorization request to go back to"),
+             ))
 def sign_out(
     request: Request, form: FormDep, visitor: VisitorDep, csrf: CsrfDep,
 ) -> Response:

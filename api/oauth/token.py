@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse
 
 from api.auth import ClientBasicDep
 from api.dependencies import LedgerDep, RuntimeDep
-from api.oauth.forms import FormDep
+from api.oauth.forms import FormDep, Param, documented_form
 from api.oauth.legacy_errors import LEGACY_ERROR_RESPONSES, NO_STORE, LegacyErrorRoute
 from api.oauth.read_your_writes import wait_for_read_models
+from api.schemas.oauth import AccessTokenOut
 from domain.errors import CodeNotFoundError, InvalidInputError
 
 router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
@@ -50,7 +51,19 @@ def client_credentials(
     return basic_id, basic_secret
 
 
-@router.post(PATH, summary="Exchange an authorization code for an access token (legacy body)")
+@router.post(
+    PATH,
+    summary="Exchange an authorization code for an access token (legacy body)",
+    response_model=AccessTokenOut,
+    openapi_extra=documented_form(
+        Param("client_id", "The client's id (or use HTTP Basic)"),
+        Param("client_secret", "The client's secret (or use HTTP Basic)"),
+        Param("grant_type", "Only authorization_code", required=True,
+              values=("authorization_code",)),
+        Param("redirect_uri", "The redirect URI of the authorization request", required=True),
+        Param("code", "The authorization code", required=True),
+    ),
+)
 @router.post(PATH + "/", include_in_schema=False)
 def access_token(
     form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep

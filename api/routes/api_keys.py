@@ -6,11 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import Administrator
 from api.dependencies import LedgerDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import no_store, written
 from api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyCreation, ApiKeyOut
 from api.schemas.common import ReasonIn, Written
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreatedOut,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import Administrator, AppManager, Reader
 from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import CaughtUp, acknowledged, no_store, written
 from api.schemas.apps import (
     AppDetailsChange,
@@ -24,7 +25,7 @@ from domain.apps import App
 from domain.errors import UserNotFoundError
 from domain.ledger import Ledger
 
-router = APIRouter(prefix="/v1/apps", tags=["apps"])
+router = APIRouter(prefix="/v1/apps", tags=["apps"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AppRegistered,

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import Administrator, Reader
 from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import CaughtUp, acknowledged, written
 from api.schemas.catalogue import CatalogueOut, ScopeIntroduction, ScopeOut
 from api.schemas.common import ReasonIn, Written
 
-router = APIRouter(prefix="/v1/catalogue", tags=["scope policy"])
+router = APIRouter(prefix="/v1/catalogue", tags=["scope policy"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.get("", response_model=CatalogueOut, summary="Every scope and its policy")

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query
 
 from api.auth import Explainer
 from api.dependencies import RuntimeDep
-from api.positions import MinPositionDep, MinPositionHeaderDep
+from api.errors import LEDGER_ERROR_RESPONSES
+from api.positions import MinPositionDep, MinPositionHeaderDep, ReadTimeoutDep
 from api.schemas.decisions import (
     AuthorizationOut,
     TokenHolderOut,
@@ -22,7 +23,7 @@ from api.schemas.decisions import (
 )
 from infrastructure.runtime import Runtime
 
-router = APIRouter(prefix="/v1/lookups", tags=["lookups"])
+router = APIRouter(prefix="/v1/lookups", tags=["lookups"], responses=LEDGER_ERROR_RESPONSES)
 
 
 def _min(body_value: int | None, header_value: int | None) -> int | None:
@@ -30,10 +31,10 @@ def _min(body_value: int | None, header_value: int | None) -> int | None:
     return max(given) if given else None
 
 
-def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | None
-                   ) -> TokenHoldersOut:
+def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | None,
+                   timeout: float) -> TokenHoldersOut:
     # Fix the moment first, so the answer can name the position it was read at.
-    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min))
+    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min), timeout)
     holders = runtime.read_model.token_holders(q.client_id, q.scope, as_of=position)
     return TokenHoldersOut(
         client_id=q.client_id, scope=q.scope, position=position,
@@ -42,8 +43,8 @@ def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | Non
 
 
 def _user_authorizations(runtime: Runtime, q: UserAuthorizationsQuery,
-                         header_min: int | None) -> UserAuthorizationsOut:
-    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min))
+                         header_min: int | None, timeout: float) -> UserAuthorizationsOut:
+    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min), timeout)
     found = runtime.read_model.user_authorizations(q.username, as_of=position)
     return UserAuthorizationsOut(
         username=q.username, position=position,
@@ -55,33 +56,33 @@ def _user_authorizations(runtime: Runtime, q: UserAuthorizationsQuery,
             summary="The users and tokens of an app allowed a scope (token ids, never tokens)")
 def token_holders(
     caller: Explainer, query: Annotated[TokenHoldersQuery, Query()], runtime: RuntimeDep,
-    min_position: MinPositionHeaderDep,
+    min_position: MinPositionHeaderDep, timeout: ReadTimeoutDep,
 ) -> TokenHoldersOut:
-    return _token_holders(runtime, query, min_position)
+    return _token_holders(runtime, query, min_position, timeout)
 
 
 @router.post("/token-holders", response_model=TokenHoldersOut,
              summary="The users and tokens of an app allowed a scope (token ids, never tokens)")
 def token_holders_post(
     caller: Explainer, body: TokenHoldersQuery, runtime: RuntimeDep,
-    min_position: MinPositionDep,
+    min_position: MinPositionDep, timeout: ReadTimeoutDep,
 ) -> TokenHoldersOut:
-    return _token_holders(runtime, body, min_position)
+    return _token_holders(runtime, body, min_position, timeout)
 
 
 @router.get("/user-authorizations", response_model=UserAuthorizationsOut,
             summary="The apps a user had authorized, with their scopes")
 def user_authorizations(
     caller: Explainer, query: Annotated[UserAuthorizationsQuery, Query()], runtime: RuntimeDep,
-    min_position: MinPositionHeaderDep,
+    min_position: MinPositionHeaderDep, timeout: ReadTimeoutDep,
 ) -> UserAuthorizationsOut:
-    return _user_authorizations(runtime, query, min_position)
+    return _user_authorizations(runtime, query, min_position, timeout)
 
 
 @router.post("/user-authorizations", response_model=UserAuthorizationsOut,
              summary="The apps a user had authorized, with their scopes")
 def user_authorizations_post(
     caller: Explainer, body: UserAuthorizationsQuery, runtime: RuntimeDep,
-    min_position: MinPositionDep,
+    min_position: MinPositionDep, timeout: ReadTimeoutDep,
 ) -> UserAuthorizationsOut:
-    return _user_authorizations(runtime, body, min_position)
+    return _user_authorizations(runtime, body, min_position, timeout)

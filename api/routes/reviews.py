@@ -6,11 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import AppManager, Reader, Reviewer
 from api.dependencies import LedgerDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import CaughtUp, written
 from api.schemas.common import Written
 from api.schemas.reviews import ReviewDecisionIn, ReviewOut, ReviewSubmission, ReviewSubmitted
 
-router = APIRouter(tags=["reviews"])
+router = APIRouter(tags=["reviews"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("/v1/apps/{client_id}/reviews", status_code=status.HTTP_201_CREATED,

@@ -6,11 +6,13 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import AppManager
 from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import acknowledged, written
 from api.schemas.apps import SandboxInvitation
 from api.schemas.common import ReasonIn, Written
 
-router = APIRouter(prefix="/v1/apps/{client_id}/sandbox-users", tags=["sandbox users"])
+router = APIRouter(prefix="/v1/apps/{client_id}/sandbox-users", tags=["sandbox users"],
+                   responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Written,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import Caller, ClientBasicDep, allow_if_presented
 from api.dependencies import LedgerDep, RuntimeDep
-from api.errors import rfc6749_errors
+from api.errors import RFC6749_ERROR_RESPONSES, rfc6749_errors
 from api.positions import acknowledged, no_store
 from api.schemas.token_endpoints import IntrospectionOut, RevocationOut
 from domain.actors import Actor
@@ -26,7 +26,7 @@ from domain.ledger import Ledger
 from infrastructure.runtime import Runtime
 
 router = APIRouter(prefix="/oauth", tags=["token endpoints"],
-                   dependencies=[Depends(rfc6749_errors)])
+                   dependencies=[Depends(rfc6749_errors)], responses=RFC6749_ERROR_RESPONSES)
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Response
 
 from api.auth import Administrator, AppManager
 from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import acknowledged
 from api.schemas.common import ReasonIn, Written
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("/{token_id}/revoke", response_model=Written,

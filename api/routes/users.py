@@ -6,12 +6,13 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import Administrator, Reader
 from api.dependencies import LedgerDep, RuntimeDep
+from api.errors import LEDGER_ERROR_RESPONSES
 from api.passwords import hash_password
 from api.positions import CaughtUp, acknowledged, written
 from api.schemas.common import ReasonIn, Written
 from api.schemas.users import PasswordIn, UserOut, UserRegistered, UserRegistration
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], responses=LEDGER_ERROR_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRegistered,
