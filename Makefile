@@ -22,8 +22,9 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ledger serve
 
+# Two workers (the machines have two cores); each starts its own throwaway PostgreSQL.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
