@@ -18,6 +18,7 @@ from api.routes import (
     decisions,
     health,
     lookups,
+    me,
     reviews,
     sandbox,
     token_endpoints,
@@ -70,5 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, decisions,
                    lookups, token_endpoints):
         app.include_router(module.router)
+    app.include_router(me.router)  # a platform user, for herself (password)
     app.include_router(oauth.router)  # the legacy OAuth pages and token endpoint
     return app

@@ -10,8 +10,9 @@
 #   make run                                               # in another terminal, same variable
 #   docs/walkthrough.sh                                    # LEDGER=http://127.0.0.1:8000
 #
-# Set REVOKE_VIA=management to revoke through POST /v1/tokens/{token_id}/revoke instead of the
-# client's RFC 7009 endpoint.
+# Set REVOKE_VIA=management to revoke through POST /v1/tokens/{token_id}/revoke, or REVOKE_VIA=user
+# for Uma to revoke it herself through POST /v1/me/tokens/revoke, instead of the client's RFC 7009
+# endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,11 +69,13 @@ echo "== 5. Uma becomes a sandbox user"
 curl -sS --fail-with-body -w '\n' -X POST "$LEDGER/v1/apps/$CLIENT_ID/sandbox-users" \
   -H "Authorization: Bearer $DEV_KEY" -H 'Content-Type: application/json' \
   -d '{"username": "uma_user"}'
-UMA_KEY=$(curl -sS --fail-with-body -X POST "$LEDGER/v1/api-keys" \
-  -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
-  -d '{"name": "uma", "role": "developer", "principal": "uma_user"}' | jq -er .key)
-curl -sS --fail-with-body -w '\n' -X POST "$LEDGER/v1/apps/$CLIENT_ID/sandbox-users/uma_user/accept" \
-  -H "Authorization: Bearer $UMA_KEY"
+curl -sS --fail-with-body -w '\n' -X POST "$LEDGER/v1/me/sandbox-invitations/$CLIENT_ID/accept" \
+  -u uma_user:uma-walkthrough-pw
+curl -sS --fail-with-body "$LEDGER/v1/me" -u uma_user:uma-walkthrough-pw \
+  | jq -c '{username, sandbox_apps}' \
+  | expect --arg c "$CLIENT_ID" '.username == "uma_user" and .sandbox_apps == [{client_id: $c, name: "Printer"}]'
+curl -sS -o /dev/null -w '%{http_code} %header{www-authenticate}\n' "$LEDGER/v1/me" \
+  -u uma_user:not-her-password | expect -R '. == "401 Basic realm=\"ledger users\""'
 
 echo "== 6. Uma authorizes the app (authorization code flow, without a browser)"
 STATE=walkthrough
@@ -152,6 +155,11 @@ if [ "$REVOKE_VIA" = management ]; then
   REVOKED_AT=$(curl -sS --fail-with-body -X POST "$LEDGER/v1/tokens/$TOKEN_ID/revoke" \
     -H "Authorization: Bearer $DEV_KEY" -H 'Content-Type: application/json' \
     -d '{"reason": "Uma asked us to disconnect her account"}' | jq -er .position)
+elif [ "$REVOKE_VIA" = user ]; then
+  REVOKED_AT=$(curl -sS --fail-with-body -X POST "$LEDGER/v1/me/tokens/revoke" \
+    -u uma_user:uma-walkthrough-pw -H 'Content-Type: application/json' \
+    -d "$(jq -n --arg t "$ACCESS_TOKEN" '{access_token: $t, reason: "I stopped printing"}')" \
+    | jq -er .position)
 else
   REVOKED_AT=$(curl -sS --fail-with-body -X POST "$LEDGER/oauth/revoke" \
     -u "$CLIENT_ID:$CLIENT_SECRET" --data-urlencode "token=$ACCESS_TOKEN" | jq -er .position)

@@ -25,6 +25,7 @@ pytest_plugins = ["tests.support.http_api_fixtures"]
 
 KEY_SCHEMES = ("ApiKeyBearer", "ApiKeyHeader")
 CLIENT_SCHEME = "ClientBasic"
+USER_SCHEMES = ("UserBasic", "UserSession")  # a platform user's password or session
 # Endpoints anyone may call. The OAuth authorization endpoints (another module's) are public
 # by protocol: a browser reaches them, not a key holder.
 PUBLIC = {("GET", "/health")}
@@ -58,6 +59,10 @@ class Operation:
     @property
     def accepts_client_credentials(self) -> bool:
         return any(CLIENT_SCHEME in requirement for requirement in self.security)
+
+    @property
+    def accepts_user_credentials(self) -> bool:
+        return any(s in r for r in self.security for s in USER_SCHEMES)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -134,13 +139,14 @@ def values(api: Api, world: World) -> dict[str, str]:
     }
 
 
-def test_every_endpoint_is_key_protected_client_authenticated_or_known_public(
+def test_every_endpoint_is_key_protected_client_or_user_authenticated_or_known_public(
     api: Api,
 ) -> None:
     spec = api.client.get("/openapi.json").json()
     unprotected = [
         str(op) for op in operations(spec)
         if op.key_roles is None and not op.accepts_client_credentials
+        and not op.accepts_user_credentials
         and (op.method, op.path) not in PUBLIC and not op.path.startswith(PUBLIC_PREFIXES)
     ]
     assert unprotected == []
