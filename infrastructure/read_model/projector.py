@@ -25,6 +25,7 @@ from infrastructure.read_model.writer import ProjectionConflictError, read_posit
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
+REBUILD_BATCH = 5000  # a rebuild has the whole log to read: fewer, larger transactions
 
 
 class Projector:
@@ -188,11 +189,15 @@ def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
 
 def _project_all(projector: Projector, progress: Callable[[int], None] | None) -> int:
     applied = 0
-    while True:
-        try:
-            return applied + projector.catch_up(progress)
-        except ProjectionConflictError:  # a service's projector got there first: go on from it
-            applied = projector.position()
+    usual, projector.batch_size = projector.batch_size, max(projector.batch_size, REBUILD_BATCH)
+    try:
+        while True:
+            try:
+                return applied + projector.catch_up(progress)
+            except ProjectionConflictError:  # a service's projector got there first: go on
+                applied = projector.position()
+    finally:
+        projector.batch_size = usual
 
 
 def _follow(projector: Projector, progress: Callable[[int], None] | None,
