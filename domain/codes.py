@@ -1,110 +1,126 @@
-"""Authorization codes (RFC 6749 §4.1.2): single use, short lived, bound to client and redirect.
+"""Authorization codes (RFC 6749 §4.1.2): self-contained, signed, short lived, single use.
 
-The code's id is derived from the keyed digest of the code, so the code itself is never stored.
-A second redemption is refused, and the token the first one issued is revoked (§4.1.2: "the
-authorization server ... SHOULD revoke (when possible) all tokens previously issued").
+RFC 6749 leaves a code's format to the server, so a code carries what its exchange needs: the
+consent (app, user, scopes, mode, redirect URI, the grant's deauthorization count), its expiry,
+the user as the legacy token response shows them, and a 256-bit nonce, as base64url JSON followed
+by an HMAC-SHA-256 signature under a key derived from the server key (``<payload>.<mac>``).
+Issuing a code therefore writes nothing, and the code is never stored: the log knows it only by
+its keyed digest, which the user's grant remembers once the code is exchanged, so that a second
+exchange is caught as a replay (the grant, ``domain/grants.py``).
+
+The payload is signed, not encrypted: whoever holds the code can read the user's public profile
+fields and the scopes in it, which the client is given at the exchange anyway.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
-
-from domain.actors import Actor
+from domain.credentials import SecretHasher, new_secret
 from domain.errors import CodeNotFoundError, CodeRedirectMismatchError
-from domain.identity import code_id
+from domain.results import UserInfo
 
 CODE_LIFETIME = timedelta(minutes=10)  # RFC 6749 §4.1.2 recommends at most 10 minutes
 
 
-class AuthorizationCode(Aggregate):
-    """A code the user's consent produced, waiting to be exchanged for a token."""
+@dataclass(frozen=True)
+class CodeClaims:
+    """What a code says: the consent it stands for, until when, and for whom."""
 
-    @staticmethod
-    def create_id(digest: str, **_: Any) -> UUID:
-        return code_id(digest)
+    app_id: UUID
+    user: UserInfo
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    mode: str
+    expires_at: datetime
+    grant_deauthorizations: int
+    nonce: str
 
     @classmethod
     def issue(
         cls,
-        digest: str,
         app_id: UUID,
-        user_id: UUID,
+        user: UserInfo,
         redirect_uri: str,
         scopes: tuple[str, ...],
         mode: str,
         now: datetime,
         lifetime: timedelta,
-        actor: Actor,
-        grant_deauthorizations: int = 0,
-    ) -> AuthorizationCode:
+        grant_deauthorizations: int,
+    ) -> CodeClaims:
+        """A new consent's claims, with a fresh nonce so that every code is unique."""
         return cls(
-            digest=digest,
-            app_id=app_id,
-            user_id=user_id,
-            redirect_uri=redirect_uri,
-            scopes=list(scopes),
-            mode=mode,
-            expires_at=now + lifetime,
-            grant_deauthorizations=grant_deauthorizations,
-            actor=actor.principal,
-            role=actor.role.value,
+            app_id, user, redirect_uri, tuple(scopes), mode, now + lifetime,
+            grant_deauthorizations, new_secret(),
         )
 
-    @event("Issued")
-    def __init__(
-        self,
-        digest: str,
-        app_id: UUID,
-        user_id: UUID,
-        redirect_uri: str,
-        scopes: list[str],
-        mode: str,
-        expires_at: datetime,
-        grant_deauthorizations: int,
-        actor: str,
-        role: str,
-    ) -> None:
-        self.app_id = app_id
-        self.user_id = user_id
-        self.redirect_uri = redirect_uri
-        self.scopes = list(scopes)
-        self.mode = mode
-        self.expires_at = expires_at
-        self.grant_deauthorizations = grant_deauthorizations
-        self.token_id: UUID | None = None
-
     @property
-    def redeemed(self) -> bool:
-        return self.token_id is not None
+    def user_id(self) -> UUID:
+        return UUID(hex=self.user.id)
 
-    def is_replay_by(self, app_id: UUID) -> bool:
-        """Its own client presenting it again: refused, and its token revoked (whatever else
-        is wrong with the request, an expired code or another redirect URI included)."""
-        return self.app_id == app_id and self.redeemed
+    # --- the format ---------------------------------------------------------------------------
+
+    def encode(self, hasher: SecretHasher) -> str:
+        """The code: ``<base64url JSON payload>.<signature of the payload>``."""
+        body = {
+            "app": self.app_id.hex,
+            "user": self.user.id,
+            "username": self.user.username,
+            "full_name": self.user.full_name,
+            "profile_picture": self.user.profile_picture,
+            "redirect_uri": self.redirect_uri,
+            "scopes": list(self.scopes),
+            "mode": self.mode,
+            "expires_at": self.expires_at.isoformat(),
+            "deauthorizations": self.grant_deauthorizations,
+            "nonce": self.nonce,
+        }
+        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+        payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        return f"{payload}.{hasher.sign(payload)}"
+
+    @classmethod
+    def decode(cls, code: str | None, hasher: SecretHasher) -> CodeClaims:
+        """The claims of a code this server signed; anything else is an unknown code."""
+        payload, dot, mac = (code or "").partition(".")
+        if not dot or not payload or not hasher.verify(payload, mac):
+            raise CodeNotFoundError()
+        try:
+            body: Any = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            expires_at = datetime.fromisoformat(body["expires_at"])
+            claims = cls(
+                app_id=UUID(hex=body["app"]),
+                user=UserInfo(
+                    str(body["user"]), str(body["username"]), str(body["full_name"]),
+                    str(body["profile_picture"]),
+                ),
+                redirect_uri=str(body["redirect_uri"]),
+                scopes=tuple(str(s) for s in body["scopes"]),
+                mode=str(body["mode"]),
+                expires_at=expires_at,
+                grant_deauthorizations=int(body["deauthorizations"]),
+                nonce=str(body["nonce"]),
+            )
+            UUID(hex=claims.user.id)
+        except (ValueError, TypeError, KeyError, binascii.Error):
+            raise CodeNotFoundError() from None  # signed by us, yet not a code of this format
+        if expires_at.tzinfo is None:
+            raise CodeNotFoundError()
+        return claims
+
+    # --- the rules of its exchange --------------------------------------------------------------
 
     def check_redeemable(self, app_id: UUID, redirect_uri: str, now: datetime) -> None:
-        """Everything but reuse, which the caller handles because it must write a revocation."""
+        """Bound to its client and its exact redirect URI (§4.1.3), and short lived (§4.1.2).
+
+        Reuse is the caller's to find (in the user's grant), because it must write a revocation."""
         if self.app_id != app_id or now >= self.expires_at:
             raise CodeNotFoundError()
         if redirect_uri != self.redirect_uri:
             raise CodeRedirectMismatchError()
-
-    def redeem(self, token_id: UUID, actor: Actor) -> None:
-        if self.redeemed:
-            raise CodeNotFoundError()
-        self._redeemed(token_id, actor.principal, actor.role.value)
-
-    @event("Redeemed")
-    def _redeemed(self, token_id: UUID, actor: str, role: str) -> None:
-        self.token_id = token_id
-
-    def record_replay(self, actor: Actor) -> None:
-        self._replayed(self.token_id, actor.principal, actor.role.value)
-
-    @event("ReplayDetected")
-    def _replayed(self, token_id: UUID | None, actor: str, role: str) -> None:
-        pass

@@ -1,6 +1,6 @@
 """Deterministic aggregate ids, so that uniqueness is a storage conflict and not a race.
 
-One user per username, one grant per (user, app), one code or token per secret: each id is a
+One user per username, one grant per (user, app), one token per secret: each id is a
 ``uuid5`` of what must be unique, so two concurrent creations collide on the same id and the
 event store refuses the second.
 """
@@ -20,10 +20,6 @@ def user_id(username: str) -> UUID:
 
 def grant_id(user: UUID, app: UUID) -> UUID:
     return uuid5(LEDGER_NAMESPACE, f"grant:{user}:{app}")
-
-
-def code_id(code_digest: str) -> UUID:
-    return uuid5(LEDGER_NAMESPACE, f"code:{code_digest}")
 
 
 def token_id(token_digest: str) -> UUID:

@@ -8,11 +8,12 @@ user's grant accumulates every scope authorized since the last deauthorization.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from uuid import UUID
 
 from domain.actors import Actor, Role
 from domain.apps import App, Mode
-from domain.codes import AuthorizationCode
+from domain.codes import CodeClaims
 from domain.credentials import new_secret
 from domain.errors import (
     CodeNotFoundError,
@@ -29,7 +30,7 @@ from domain.errors import (
     UsernameTakenError,
 )
 from domain.grants import Grant
-from domain.identity import code_id, grant_id, token_id, user_id
+from domain.identity import grant_id, token_id, user_id
 from domain.redirects import find_matching
 from domain.results import Authorized, Created, TokenIssued, UserInfo, Written
 from domain.service import LedgerService, command
@@ -74,11 +75,14 @@ class OAuthCommands(LedgerService):
         response_type: str = "code",
         actor: Actor | None = None,
     ) -> Authorized:
-        """The user consents (RFC 6749 §4.1.1, §4.2.1); answers a code or, implicitly, a token."""
+        """The user consents (RFC 6749 §4.1.1, §4.2.1); answers a code or, implicitly, a token.
+
+        A code is self-contained (``domain/codes.py``), so the code flow writes only a consent
+        that adds scopes to the grant; a consent to scopes the grant holds writes nothing."""
         actor = actor or Actor.user(username)
         if actor.role is not Role.PLATFORM and actor.principal != username:
             raise NotPermittedError("Only the user may authorize an app on their own behalf")
-        app = self.app(client_id)
+        app = self.app(client_id, read_only=True)
         if response_type not in RESPONSE_TYPES:
             raise UnsupportedResponseTypeError()
         if not redirect_uri:
@@ -88,28 +92,37 @@ class OAuthCommands(LedgerService):
         app.require_active()
         if response_type == "token" and app.implicit_disabled:
             raise ImplicitFlowDisabledError()
-        catalogue = self.catalogue()
+        catalogue = self.catalogue(read_only=True)
         scopes = catalogue.parse(scope)
         catalogue.require_not_retired(scopes)
-        user = self.user(username)
+        user = self._registered_user(username)  # its id and legacy profile fields only
         mode = app.effective_mode(catalogue.unreviewed_live_allowed)
         self.require_may_authorize(app, user, scopes, mode, catalogue.unreviewed_live_allowed)
 
+        if response_type == "code":
+            grant = self._read(grant_id(user.id, app.id), Grant)
+            if grant is None or grant.adds(scopes):
+                # Changed, so the command's own copy (never the cached grant itself).
+                grant = deepcopy(grant) if grant else Grant.start(user.id, app.id, actor)
+                grant.grant(scopes, mode.value, actor)
+                position = self._save(self._if_new(catalogue), grant)
+            else:
+                position = self.position()
+            claims = CodeClaims.issue(
+                app.id, self.user_info(user), redirect_uri, scopes, mode.value, self.clock(),
+                self.code_lifetime, grant.deauthorizations,
+            )
+            return Authorized(
+                position, redirect_uri, scopes, mode.value, code=claims.encode(self.hasher)
+            )
         grant = self._get(grant_id(user.id, app.id), Grant) or Grant.start(user.id, app.id, actor)
         grant.grant(scopes, mode.value, actor)
         secret = new_secret()
-        digest = self.hasher.digest(secret)
-        if response_type == "code":
-            code = AuthorizationCode.issue(
-                digest, app.id, user.id, redirect_uri, scopes, mode.value, self.clock(),
-                self.code_lifetime, actor, grant.deauthorizations,
-            )
-            position = self._save(catalogue, grant, code)
-            return Authorized(position, redirect_uri, scopes, mode.value, code=secret)
         token = AccessToken.issue(
-            digest, app.id, user.id, scopes, mode.value, "implicit", None, actor
+            self.hasher.digest(secret), app.id, user.id, scopes, mode.value, "implicit", None,
+            actor,
         )
-        position = self._save(catalogue, grant, token)
+        position = self._save(self._if_new(catalogue), grant, token)
         return Authorized(
             position, redirect_uri, scopes, mode.value, access_token=secret, token_id=token.id
         )
@@ -139,44 +152,49 @@ class OAuthCommands(LedgerService):
         code: str | None,
         grant_type: str | None = "authorization_code",
     ) -> TokenIssued:
-        """Redeems a code for an access token (RFC 6749 §4.1.3). A replayed code is refused and
-        the token it first issued is revoked (§4.1.2): the one refusal that writes."""
-        app = self.verify_client(client_id, client_secret)
+        """Redeems a code for an access token (RFC 6749 §4.1.3): one write, the token and its
+        record in the user's grant. A replayed code is refused and the token it first issued is
+        revoked (§4.1.2): the one refusal that writes."""
+        app = self.verify_client(client_id, client_secret, read_only=True)
         app.require_active()
         if grant_type != "authorization_code":
             raise UnsupportedGrantTypeError()
-        actor = Actor.client(app.client_id)
-        found = self._get(code_id(self.hasher.digest(code)), AuthorizationCode) if code else None
-        if found is None:
+        claims = CodeClaims.decode(code, self.hasher)
+        if claims.app_id != app.id:
+            raise CodeNotFoundError()  # another client's code: not this client's to replay
+        digest = self.hasher.digest(code or "")
+        grant = self._get(grant_id(claims.user_id, app.id), Grant)
+        if grant is None:
             raise CodeNotFoundError()
-        if found.is_replay_by(app.id):
-            self._revoke_replayed(found)
+        if grant.token_for_code(digest) is not None:
+            # Whatever else is wrong with the request (an expired code, another redirect URI).
+            self._revoke_replayed(grant, digest)
             raise CodeNotFoundError()
-        found.check_redeemable(app.id, redirect_uri or "", self.clock())
-        self.catalogue().require_not_retired(found.scopes)  # retired since the consent
-        grant = self._get(grant_id(found.user_id, app.id), Grant)
-        if grant is None or grant.deauthorizations != found.grant_deauthorizations:
+        now = self.clock()
+        claims.check_redeemable(app.id, redirect_uri or "", now)
+        self.catalogue(read_only=True).require_not_retired(claims.scopes)  # since the consent
+        if grant.deauthorizations != claims.grant_deauthorizations:
             raise CodeNotFoundError()  # the user deauthorized the app since the code was issued
+        actor = Actor.client(app.client_id)
         secret = new_secret()
         token = AccessToken.issue(
-            self.hasher.digest(secret), app.id, found.user_id, found.scopes, found.mode,
-            "code", found.id, actor,
+            self.hasher.digest(secret), app.id, claims.user_id, claims.scopes, claims.mode,
+            "code", digest, actor,
         )
-        found.redeem(token.id, actor)
-        grant.record_token(token.id, actor)
-        position = self._save(found, token, grant)
-        user = self.user_by_id(found.user_id)
-        return TokenIssued(position, token.id, tuple(found.scopes), self.user_info(user), secret)
+        grant.record_token(token.id, digest, now, actor)
+        position = self._save(token, grant)
+        return TokenIssued(position, token.id, claims.scopes, claims.user, secret)
 
-    def _revoke_replayed(self, code: AuthorizationCode) -> None:
-        token = self._get(code.token_id, AccessToken) if code.token_id else None
-        code.record_replay(LEDGER)
+    def _revoke_replayed(self, grant: Grant, code_digest: str) -> None:
+        token_id = grant.token_for_code(code_digest)
+        token = self._get(token_id, AccessToken) if token_id else None
+        grant.record_replay(code_digest, LEDGER)
         if token is not None and token.active:
             token.revoke(
                 LEDGER, "authorization code replayed (RFC 6749 section 4.1.2)",
                 is_user=False, is_app_owner=False,
             )
-        self._save(code, token)
+        self._save(grant, token)
 
     # --- withdrawal ---------------------------------------------------------------------------
 

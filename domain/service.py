@@ -32,6 +32,7 @@ from domain.errors import (
     ReviewNotFoundError,
     UserNotFoundError,
 )
+from domain.grants import REPLAY_MEMORY
 from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, user_id
 from domain.reviews import Review
 from domain.scopes import ScopeCatalogue
@@ -78,9 +79,18 @@ class LedgerService(Application[UUID]):
         super().__init__(env=dict(env) if env is not None else None)
         self.hasher = SecretHasher(secret_key)
         self.clock: Callable[[], datetime] = clock or utc_now
+        if not timedelta(0) < code_lifetime <= REPLAY_MEMORY:
+            # A grant forgets redeemed codes after REPLAY_MEMORY: a code must be dead by then.
+            raise ValueError(f"a code's lifetime must be positive and at most {REPLAY_MEMORY}")
         self.code_lifetime = code_lifetime
 
     # --- saving -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _if_new(aggregate: A) -> A | None:
+        """``aggregate`` if it has events to write (a seed made by a read-only load), else None:
+        what a read-only load answered from the store must never be saved."""
+        return aggregate if aggregate.pending_events else None
 
     def _save(self, *aggregates: Aggregate | None) -> int:
         """Stores all pending events of the aggregates atomically; answers the last position."""
@@ -92,33 +102,53 @@ class LedgerService(Application[UUID]):
     # --- loading ------------------------------------------------------------------------------
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """An aggregate the command may change: its own copy of the cached one."""
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
-    def catalogue(self) -> ScopeCatalogue:
+    def _read(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """An aggregate the command only reads: the cached one itself, brought up to date but
+        not copied (a copy of a large aggregate costs more than the rest of a command).
+
+        Never change, or pass to ``_save``, what this answers: every later command would see
+        the change. Like any aggregate a command does not write, it may be newer by the time
+        the command saves; only the aggregates a command writes are checked for conflicts."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def _load(self, aggregate_id: UUID, kind: type[A], read_only: bool) -> A | None:
+        return self._read(aggregate_id, kind) if read_only else self._get(aggregate_id, kind)
+
+    def catalogue(self, *, read_only: bool = False) -> ScopeCatalogue:
         """The scope catalogue; before any is stored, the seed's, unsaved.
 
         Commands that consult it save it with their own events, so the seed is written by the
         first command that succeeds and never by one that is refused. Two processes seeding at
-        once collide on its fixed id, and the loser's command is re-run."""
-        catalogue = self._get(SCOPE_CATALOGUE_ID, ScopeCatalogue)
+        once collide on its fixed id, and the loser's command is re-run. (A seed is a new object
+        even when ``read_only``, so it may be saved; a stored catalogue then may not.)"""
+        catalogue = self._load(SCOPE_CATALOGUE_ID, ScopeCatalogue, read_only)
         return catalogue or ScopeCatalogue.seed(Actor("ledger", Role.SYSTEM))
 
-    def app(self, client_id: str | None) -> App:
+    def app(self, client_id: str | None, *, read_only: bool = False) -> App:
         if not client_id:
             raise MissingClientIdError()
         aggregate_id = app_id_from_client_id(client_id)
-        app = self._get(aggregate_id, App) if aggregate_id else None
+        app = self._load(aggregate_id, App, read_only) if aggregate_id else None
         if app is None:
             raise AppNotFoundError(client_id)
         return app
 
-    def verify_client(self, client_id: str | None, client_secret: str | None) -> App:
+    def verify_client(
+        self, client_id: str | None, client_secret: str | None, *, read_only: bool = False
+    ) -> App:
         """The app, if the secret is its current one (compared in constant time)."""
-        app = self.app(client_id)
+        app = self.app(client_id, read_only=read_only)
         if not client_secret or not self.hasher.matches(client_secret, app.secret_digest):
             raise InvalidClientSecretError()
         return app
@@ -130,11 +160,28 @@ class LedgerService(Application[UUID]):
     def _app_by_id(self, app_id: UUID) -> App:
         return self.app(app_id.hex)
 
-    def user(self, username: str) -> User:
-        user = self._get(user_id(username), User) if username else None
+    def user(self, username: str, *, read_only: bool = False) -> User:
+        user = self._load(user_id(username), User, read_only) if username else None
         if user is None:
             raise UserNotFoundError(username)
         return user
+
+    def _registered_user(self, username: str) -> User:
+        """The user, for what registration fixed for good (``User.REGISTRATION_FACTS``: id,
+        username, full name, picture), which no later event changes.
+
+        So any copy this process holds answers them, and is used without reading the store for
+        newer events (users are never removed); anything else about a user needs ``user()``."""
+        cache = self.repository.cache
+        if cache is not None and username:
+            try:
+                cached = cache.get(user_id(username))
+            except KeyError:
+                pass
+            else:
+                if isinstance(cached, User):
+                    return cached
+        return self.user(username, read_only=True)
 
     def user_by_id(self, user: UUID) -> User:
         found = self._get(user, User)

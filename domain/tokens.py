@@ -33,9 +33,10 @@ class AccessToken(Aggregate):
         scopes: tuple[str, ...] | list[str],
         mode: str,
         flow: str,
-        code_id: UUID | None,
+        code_digest: str | None,
         actor: Actor,
     ) -> AccessToken:
+        """``code_digest``: the keyed digest of the code exchanged for it (code flow only)."""
         return cls(
             digest=digest,
             app_id=app_id,
@@ -43,7 +44,7 @@ class AccessToken(Aggregate):
             scopes=list(scopes),
             mode=mode,
             flow=flow,
-            code_id=code_id,
+            code_digest=code_digest,
             actor=actor.principal,
             role=actor.role.value,
         )
@@ -57,7 +58,7 @@ class AccessToken(Aggregate):
         scopes: list[str],
         mode: str,
         flow: str,
-        code_id: UUID | None,
+        code_digest: str | None,
         actor: str,
         role: str,
     ) -> None:
@@ -66,7 +67,7 @@ class AccessToken(Aggregate):
         self.scopes = list(scopes)
         self.mode = mode
         self.flow = flow
-        self.code_id = code_id
+        self.code_digest = code_digest
         self.revoked = False
         self.expired = False
 

@@ -35,6 +35,11 @@ def validate_username(username: str) -> str:
 class User(Aggregate):
     """A registered platform user."""
 
+    # Set by ``Registered`` and by no later event: a command that needs only these may read a
+    # cached user without bringing it up to date (``LedgerService._registered_user``). An event
+    # that changed one would have to end that.
+    REGISTRATION_FACTS = ("id", "username", "full_name", "profile_picture")
+
     @staticmethod
     def create_id(username: str, **_: Any) -> UUID:
         return user_id(username)

@@ -36,7 +36,6 @@ from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
 from domain.apps import App, Mode
-from domain.codes import AuthorizationCode
 from domain.decisions import CheckFacts, decide
 from domain.errors import LedgerError
 from domain.grants import Grant
@@ -51,10 +50,11 @@ A = TypeVar("A", bound=Aggregate)
 DEFAULT_BATCH_EVENTS = 5_000
 DEFAULT_SAMPLE_TOKENS = 100
 
-# Tokens and codes are many and short-lived: they are let go after each write (and read back from
-# the store if a revocation needs one). Every other aggregate (users, apps, grants, reviews, the
-# catalogue and indexes) stays in memory for the whole run.
-_TRANSIENT = (AccessToken, AuthorizationCode)
+# Tokens are many: they are let go after each write (and read back from the store if a revocation
+# needs one). Every other aggregate (users, apps, grants, reviews, the catalogue and indexes) stays
+# in memory for the whole run. (Authorization codes are not aggregates: they are signed, and the
+# grant records their exchange.)
+_TRANSIENT = (AccessToken,)
 
 
 # --- batched loading and saving ------------------------------------------------------------------
@@ -63,10 +63,11 @@ _TRANSIENT = (AccessToken, AuthorizationCode)
 class BatchedLedger(Ledger):
     """The ledger's commands, with aggregates kept in memory and events written in batches.
 
-    Commands run unchanged (``authorize``, ``exchange_code``, ...): ``_get`` answers from memory
-    (falling back to the store), ``_save`` collects the aggregates' new events in command order,
-    and :meth:`flush` writes them all with one ``save`` call. Answers carry the position an event
-    will have once flushed (exact while nothing else writes to the store meanwhile).
+    Commands run unchanged (``authorize``, ``exchange_code``, ...): ``_get`` and ``_read`` answer
+    from memory (falling back to the store), ``_save`` collects the aggregates' new events in
+    command order, and :meth:`flush` writes them all with one ``save`` call. Answers carry the
+    position an event will have once flushed (exact while nothing else writes to the store
+    meanwhile).
 
     One writer only: while events wait in memory, another writer would not see them. When a
     command is refused half-way (one aggregate changed, then another refused), the aggregates it
@@ -81,8 +82,8 @@ class BatchedLedger(Ledger):
         # Not Application.__init__: the same recorder, mapper, repository and pool as ``ledger``.
         self.__dict__.update(ledger.__dict__)
         self._base = ledger.position()
-        # On a fresh store every aggregate is one this object made, and all but tokens and codes
-        # stay in memory: a miss then means "does not exist" without asking the store.
+        # On a fresh store every aggregate is one this object made, and all but tokens stay in
+        # memory: a miss then means "does not exist" without asking the store.
         self._complete = self._base == 0
         self._kept: dict[UUID, Aggregate] = {}
         self._transient: dict[UUID, Aggregate] = {}
@@ -113,6 +114,10 @@ class BatchedLedger(Ledger):
         if self._touched is not None:
             self._touched.append(found)
         return found if isinstance(found, kind) else None
+
+    def _read(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        # Commands only read these: the object in memory serves, as for ``_get``.
+        return self._get(aggregate_id, kind)
 
     def _save(self, *aggregates: Aggregate | None) -> int:
         for aggregate in aggregates:

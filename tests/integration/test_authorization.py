@@ -37,6 +37,7 @@ from tests.support.ledger_setup import (
     register_app,
     register_user,
     sandbox_app_with_user,
+    stored_notifications,
 )
 
 if TYPE_CHECKING:
@@ -481,3 +482,83 @@ def test_sandbox_user_of_one_app_is_not_one_of_another(
 
     with refused(ledger, NotSandboxUserError):
         authorize(ledger, other.client_id, "alice")
+
+
+# --- what a consent writes ---------------------------------------------------------------------
+
+
+def topics_after(ledger: Ledger, position: int) -> list[str]:
+    return [
+        n.topic.rsplit(":", 1)[-1] for n in stored_notifications(ledger) if n.id > position
+    ]
+
+
+def test_first_consent_in_the_code_flow_writes_the_grant_only(
+    ledger: Ledger, sandbox: SandboxSetup
+) -> None:
+    authorize(ledger, sandbox.app.client_id, sandbox.owner, scope="basic")  # stores the seed
+    before = ledger.position()
+
+    result = authorize(ledger, sandbox.app.client_id, "alice", scope="basic comments")
+
+    assert topics_after(ledger, before) == ["Grant.Created", "Grant.ScopesGranted"]
+    assert result.position == ledger.position()
+
+
+def test_first_consent_of_a_ledger_stores_the_seed_catalogue_with_the_grant(
+    ledger: Ledger, sandbox: SandboxSetup
+) -> None:
+    before = ledger.position()
+
+    authorize(ledger, sandbox.app.client_id, "alice", scope="basic")
+
+    assert topics_after(ledger, before) == [
+        "ScopeCatalogue.Created", "Grant.Created", "Grant.ScopesGranted",
+    ]
+
+
+def test_consent_adding_scopes_in_the_code_flow_writes_what_it_adds(
+    ledger: Ledger, sandbox: SandboxSetup
+) -> None:
+    authorize(ledger, sandbox.app.client_id, "alice", scope="basic")
+    before = ledger.position()
+
+    result = authorize(ledger, sandbox.app.client_id, "alice", scope="basic likes")
+
+    assert topics_after(ledger, before) == ["Grant.ScopesGranted"]
+    assert result.position == ledger.position() == before + 1
+
+
+def test_consent_to_held_scopes_in_the_code_flow_writes_nothing(
+    ledger: Ledger, sandbox: SandboxSetup
+) -> None:
+    authorize(ledger, sandbox.app.client_id, "alice", scope="basic likes")
+    before = ledger.position()
+
+    result = authorize(ledger, sandbox.app.client_id, "alice", scope="likes")
+
+    assert result.code
+    assert ledger.position() == before
+    assert result.position == before  # the log position the answer rests on
+
+
+def test_consent_to_held_scopes_in_the_implicit_flow_writes_the_consent_and_the_token(
+    ledger: Ledger, sandbox: SandboxSetup
+) -> None:
+    """The token is issued under the grant, so a concurrent deauthorization must conflict."""
+    authorize(ledger, sandbox.app.client_id, "alice", scope="basic")
+    before = ledger.position()
+
+    authorize(ledger, sandbox.app.client_id, "alice", scope="basic", response_type="token")
+
+    assert topics_after(ledger, before) == ["Grant.ScopesGranted", "AccessToken.Issued"]
+
+
+def test_code_is_never_stored(ledger: Ledger, sandbox: SandboxSetup) -> None:
+    code = authorize(ledger, sandbox.app.client_id, "alice", scope="basic").code
+    assert code is not None
+
+    stored = b"".join(n.state for n in stored_notifications(ledger))
+    assert b"alice" in stored  # the scan reads readable state, so it can fail
+    assert code.encode() not in stored
+    assert code.partition(".")[2].encode() not in stored

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import base64
+import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -290,3 +292,139 @@ def test_code_reused_after_it_expired_still_revokes_the_first_token(
         exchange(ledger, sandbox.app, code)
 
     assert ledger.token_by_id(first.token_id).revoked
+
+
+# --- what the log keeps of a code ----------------------------------------------------------------
+
+
+def events_after(ledger: Ledger, position: int) -> list[Any]:
+    """The domain events stored after ``position``, in log order."""
+    return [
+        ledger.mapper.to_domain_event(n) for n in stored_notifications(ledger) if n.id > position
+    ]
+
+
+def names(events: list[Any]) -> list[str]:
+    return [type(e).__qualname__ for e in events]
+
+
+def test_exchange_writes_the_token_and_its_record_in_the_grant_in_one_save(
+    ledger: Ledger, sandbox: SandboxSetup, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = ledger.position()
+    saves: list[int] = []
+    save = ledger.save
+    monkeypatch.setattr(ledger, "save", lambda *a, **k: saves.append(1) or save(*a, **k))
+
+    issued = exchange(ledger, sandbox.app, code)
+
+    events = events_after(ledger, before)
+    assert names(events) == ["AccessToken.Issued", "Grant.TokenIssued"]
+    assert len(saves) == 1
+    token, recorded = events
+    digest = ledger.hasher.digest(code)
+    assert (token.code_digest, recorded.code_digest, recorded.token_id) == (
+        digest, digest, issued.token_id,
+    )
+    assert issued.position == ledger.position()
+
+
+def test_replayed_code_is_recorded_on_the_grant_and_its_token_revoked_by_the_ledger(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    first = exchange(ledger, sandbox.app, code)
+    before = ledger.position()
+
+    with pytest.raises(CodeNotFoundError):
+        exchange(ledger, sandbox.app, code)
+
+    replayed, revoked = events_after(ledger, before)
+    assert (type(replayed).__qualname__, replayed.token_id) == (
+        "Grant.CodeReplayed", first.token_id,
+    )
+    assert (type(revoked).__qualname__, revoked.originator_id) == (
+        "AccessToken.Revoked", first.token_id,
+    )
+    assert (revoked.actor, revoked.role) == ("ledger", "system")
+    assert "RFC 6749 section 4.1.2" in revoked.reason
+
+
+def test_third_exchange_of_a_code_is_refused_again(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    first = exchange(ledger, sandbox.app, code)
+    with pytest.raises(CodeNotFoundError):
+        exchange(ledger, sandbox.app, code)
+
+    with pytest.raises(CodeNotFoundError, match=CODE_NOT_FOUND):
+        exchange(ledger, sandbox.app, code)
+
+    assert ledger.token_by_id(first.token_id).revoked
+
+
+def test_replay_by_another_client_is_refused_and_revokes_nothing(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    first = exchange(ledger, sandbox.app, code)
+    other = register_app(ledger, "dev_other", name="Other")
+
+    with refused(ledger, CodeNotFoundError, CODE_NOT_FOUND):
+        exchange(ledger, other, code)
+
+    assert ledger.token_by_id(first.token_id).active
+
+
+def tampered(code: str, **changes: Any) -> str:
+    """The code with its payload changed and its signature kept."""
+    payload, _, mac = code.partition(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body.update(changes)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return f"{base64.urlsafe_b64encode(raw).rstrip(b'=').decode()}.{mac}"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"scopes": ["basic", "comments", "likes"]},
+        {"expires_at": "2099-01-01T00:00:00+00:00"},
+        {"deauthorizations": 1},
+        {"redirect_uri": "https://evil.example/cb"},
+    ],
+    ids=["scopes", "expiry", "deauthorizations", "redirect-uri"],
+)
+def test_code_with_a_tampered_payload_is_refused(
+    ledger: Ledger, sandbox: SandboxSetup, code: str, changes: dict[str, Any]
+) -> None:
+    with refused(ledger, CodeNotFoundError, CODE_NOT_FOUND):
+        exchange(ledger, sandbox.app, tampered(code, **changes))
+
+
+def test_code_with_another_signature_is_refused(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    payload, _, mac = code.partition(".")
+    with refused(ledger, CodeNotFoundError, CODE_NOT_FOUND):
+        exchange(ledger, sandbox.app, f"{payload}.{mac[::-1]}")
+
+
+def test_code_exchanged_after_more_consents_still_works(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    """A later consent (even one adding scopes) does not invalidate an earlier code."""
+    authorize(ledger, sandbox.app.client_id, "alice", scope="likes")
+
+    issued = exchange(ledger, sandbox.app, code)
+
+    assert issued.scopes == ("basic", "comments")
+
+
+def test_code_whose_scope_was_retired_since_the_consent_is_refused(
+    ledger: Ledger, sandbox: SandboxSetup, code: str
+) -> None:
+    from domain.errors import ScopeRetiredError
+
+    ledger.retire_scope("comments", PLATFORM, "April 2018")
+
+    with refused(ledger, ScopeRetiredError):
+        exchange(ledger, sandbox.app, code)

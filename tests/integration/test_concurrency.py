@@ -22,6 +22,7 @@ import pytest
 
 from domain.actors import Actor
 from domain.errors import (
+    CodeNotFoundError,
     ConcurrencyConflictError,
     GrantNotFoundError,
     LedgerError,
@@ -296,3 +297,54 @@ def test_code_exchange_racing_a_deauthorization_issues_no_token(
         save_after(other, lambda: ledger.deauthorize(client_id, "alice", Actor.user("alice")))
         with pytest.raises(LedgerError):
             exchange(other, sandbox.app, code)
+
+
+def test_two_exchanges_of_one_code_racing_issue_one_token_and_revoke_it(
+    ledger: Ledger, ledger_env: dict[str, str], clock: Clock, sandbox: SandboxSetup
+) -> None:
+    """Both read the grant before either writes: they collide on its version, and the one
+    re-run sees the other's exchange, so it is a replay (RFC 6749 §4.1.2)."""
+    code = authorize(ledger, sandbox.app.client_id, "alice", scope="basic").code
+    start = ledger.position()
+    first: list[Any] = []
+    with ledgers(ledger_env, clock, 1) as (other,):
+        save_after(other, lambda: first.append(exchange(ledger, sandbox.app, code)))
+        with pytest.raises(CodeNotFoundError):
+            exchange(other, sandbox.app, code)
+
+    [issued] = first
+    events = [n.topic.rsplit(":", 1)[-1] for n in stored_notifications(ledger) if n.id > start]
+    assert events == [
+        "AccessToken.Issued", "Grant.TokenIssued", "Grant.CodeReplayed", "AccessToken.Revoked",
+    ]
+    assert ledger.token_by_id(issued.token_id).revoked
+
+
+def test_many_exchanges_of_one_code_at_once_leave_at_most_one_token_and_it_revoked(
+    ledger: Ledger, ledger_env: dict[str, str], clock: Clock, sandbox: SandboxSetup
+) -> None:
+    code = authorize(ledger, sandbox.app.client_id, "alice", scope="basic").code
+    start = ledger.position()
+    outcomes: list[str] = []
+
+    def redeem(app: Ledger) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                exchange(app, sandbox.app, code)
+            except (CodeNotFoundError, ConcurrencyConflictError) as exc:
+                outcomes.append(type(exc).__name__)
+            else:
+                outcomes.append("issued")
+
+        return run
+
+    with ledgers(ledger_env, clock, 4) as apps:
+        run_together([redeem(app) for app in apps])
+
+    with ledgers(ledger_env, clock, 1) as (fresh,):
+        events = Counter(
+            n.topic.rsplit(".", 1)[-1] for n in stored_notifications(fresh) if n.id > start
+        )
+    assert outcomes.count("issued") == 1
+    assert events["Issued"] == events["TokenIssued"] == 1
+    assert events["Revoked"] == 1  # the first replay revoked it; later ones find it revoked

@@ -12,7 +12,6 @@ from eventsourcing.domain import Aggregate
 import domain
 from domain.actors import Actor, Role
 from domain.api_keys import ApiKey, ApiKeyIndex, KeyRole
-from domain.codes import CODE_LIFETIME, AuthorizationCode
 from domain.errors import NotPermittedError
 from domain.grants import Grant
 from domain.identity import user_id
@@ -20,7 +19,7 @@ from domain.scopes import ScopeCatalogue
 from domain.tokens import AccessToken
 from domain.unreviewed_apps import UnreviewedLiveApps
 from domain.users import User
-from tests.unit.builders import NOW, OWNER, PLATFORM, REDIRECT_URI, REVIEWER, app, collected, submit
+from tests.unit.builders import NOW, OWNER, PLATFORM, REVIEWER, app, collected, submit
 
 # --- actors -------------------------------------------------------------------------------------
 
@@ -149,23 +148,12 @@ def run_every_command() -> list[Any]:
     grant.grant(("basic",), "sandbox", bob)
     grant.deauthorize(bob, is_user=True, reason="no longer used")
 
-    code = AuthorizationCode.issue(
-        "c" * 64,
-        registered.id,
-        bob_id,
-        REDIRECT_URI,
-        ("basic",),
-        "sandbox",
-        NOW,
-        CODE_LIFETIME,
-        bob,
-    )
+    code_digest = "c" * 64
     token = AccessToken.issue(
-        "t" * 64, registered.id, bob_id, ("basic",), "sandbox", "code", code.id, client
+        "t" * 64, registered.id, bob_id, ("basic",), "sandbox", "code", code_digest, client
     )
-    code.redeem(token.id, client)
-    grant.record_token(token.id, client)
-    code.record_replay(ledger)
+    grant.record_token(token.id, code_digest, NOW, client)
+    grant.record_replay(code_digest, ledger)
     token.revoke(ledger, "code replayed", is_user=False, is_app_owner=False)
     other = AccessToken.issue(
         "u" * 64, registered.id, bob_id, ("basic",), "sandbox", "implicit", None, bob
@@ -181,8 +169,8 @@ def run_every_command() -> list[Any]:
     keys = ApiKeyIndex.start(platform)
     keys.add(key.id, platform)
 
-    for aggregate in (catalogue, registered, review, user, grant, code, token, other, unreviewed,
-                      key, keys):
+    for aggregate in (catalogue, registered, review, user, grant, token, other, unreviewed, key,
+                      keys):
         events.extend(collected(aggregate))
     return events
 
@@ -216,6 +204,5 @@ def test_the_tests_aggregate_discovery_finds_the_domains_aggregates() -> None:
         "User",
         "Review",
         "Grant",
-        "AuthorizationCode",
         "AccessToken",
     } <= names

@@ -110,3 +110,52 @@ def test_derived_client_secret_has_256_bits_url_safe() -> None:
 def test_derived_client_secret_does_not_reveal_its_nonce() -> None:
     nonce = new_secret()
     assert nonce not in SecretHasher(KEY).derive(nonce)
+
+
+# --- signatures (authorization codes) ------------------------------------------------------------
+
+
+def test_signature_verifies_for_its_message() -> None:
+    hasher = SecretHasher(KEY)
+    assert hasher.verify("payload", hasher.sign("payload"))
+
+
+def test_signature_of_another_message_does_not_verify() -> None:
+    hasher = SecretHasher(KEY)
+    assert not hasher.verify("payload2", hasher.sign("payload"))
+
+
+def test_signature_made_under_another_key_does_not_verify() -> None:
+    signature = SecretHasher(b"a" * 32).sign("payload")
+    assert not SecretHasher(b"b" * 32).verify("payload", signature)
+
+
+def test_signature_is_256_bits_url_safe() -> None:
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", SecretHasher(KEY).sign("payload"))
+
+
+def test_signature_is_not_under_the_digest_key() -> None:
+    """A signature could otherwise be read off a stored digest of the same text."""
+    hasher = SecretHasher(KEY)
+    raw = hmac.new(KEY, b"payload", sha256).digest()
+    assert hasher.sign("payload") != base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("signature", ["", "x", "é" * 43, "A" * 43])
+def test_malformed_or_wrong_signature_does_not_verify(signature: str) -> None:
+    assert not SecretHasher(KEY).verify("payload", signature)
+
+
+def test_verifying_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    hasher = SecretHasher(KEY)
+    signature = hasher.sign("payload")
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    assert hasher.verify("payload", signature)
+    assert calls == [(signature.encode(), signature.encode())]

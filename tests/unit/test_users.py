@@ -156,3 +156,21 @@ def test_only_the_user_or_platform_sets_a_password_hash(actor: Actor) -> None:
     with pytest.raises(NotPermittedError):
         bob.set_password_hash(ARGON2_HASH, actor)
     assert bob.password_hash == ""
+
+
+def test_no_event_after_registration_changes_the_registration_facts() -> None:
+    """Commands read these from a cached user without bringing it up to date."""
+    user = register("bob", profile_picture="https://pics.example/bob.jpg")
+    facts = {name: getattr(user, name) for name in User.REGISTRATION_FACTS}
+    app_id = uuid4()
+    user.set_password_hash("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", Actor.user("bob"))
+    user.join_sandbox(app_id, Actor.user("bob"))
+    user.leave_sandbox(app_id, Actor.user("bob"), "done")
+    declared = {
+        name for name, value in vars(User).items()
+        if isinstance(value, type) and issubclass(value, User.Event)
+    }
+    raised = {type(e).__name__ for e in user.collect_events()}
+
+    assert declared <= raised | {"Event", "Created"}  # every User event was applied above
+    assert {name: getattr(user, name) for name in User.REGISTRATION_FACTS} == facts
