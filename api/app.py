@@ -67,9 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     register_request_id(app)
     register_error_handlers(app)
+    # Routes are matched in order: the gateways' decisions, the hot path, first.
+    app.include_router(decisions.router)
     app.include_router(health.router)
-    for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, decisions,
-                   lookups, token_endpoints):
+    for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, lookups,
+                   token_endpoints):
         app.include_router(module.router)
     app.include_router(me.router)  # a platform user, for herself (password)
     app.include_router(oauth.router)  # the legacy OAuth pages and token endpoint

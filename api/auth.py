@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import LedgerDep
 from domain.actors import Actor
 from domain.api_keys import ApiKey, Capability, roles_allowed
 from domain.errors import InvalidInputError
+from domain.ledger import Ledger
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -93,32 +98,98 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme
 HeaderDep = Annotated[str | None, Depends(header_scheme)]
 
 
+def authenticate(ledger: Ledger, presented: str | None, capability: Capability) -> Caller:
+    """The caller, if the presented key is active and its role may use the capability (I/O:
+    the key is read from the store)."""
+    key = ledger.authenticate_api_key(presented)
+    key.require(capability)
+    return Caller(key)
+
+
 def allow(capability: Capability) -> Any:
     """A dependency that answers the calling key if its role may use the capability."""
 
-    def authenticate(ledger: LedgerDep, credentials: BearerDep, header: HeaderDep) -> Caller:
-        key = ledger.authenticate_api_key(presented_api_key(credentials, header))
-        key.require(capability)
-        return Caller(key)
+    def authenticate_caller(ledger: LedgerDep, credentials: BearerDep, header: HeaderDep) -> Caller:
+        return authenticate(ledger, presented_api_key(credentials, header), capability)
 
-    authenticate.__name__ = f"api_key_for_{capability.value}"
-    return Security(authenticate, scopes=[role.value for role in roles_allowed(capability)])
+    authenticate_caller.__name__ = f"api_key_for_{capability.value}"
+    return Security(authenticate_caller, scopes=[role.value for role in roles_allowed(capability)])
 
 
 def allow_if_presented(capability: Capability) -> Any:
     """Like ``allow``, but answers None when the request carries no API key at all (the
     endpoint then authenticates the caller another way)."""
 
-    def authenticate(ledger: LedgerDep, credentials: BearerDep, header: HeaderDep) -> Caller | None:
+    def authenticate_caller(
+        ledger: LedgerDep, credentials: BearerDep, header: HeaderDep
+    ) -> Caller | None:
         presented = presented_api_key(credentials, header)
         if presented is None:
             return None
-        key = ledger.authenticate_api_key(presented)
-        key.require(capability)
-        return Caller(key)
+        return authenticate(ledger, presented, capability)
 
-    authenticate.__name__ = f"optional_api_key_for_{capability.value}"
-    return Security(authenticate, scopes=[role.value for role in roles_allowed(capability)])
+    authenticate_caller.__name__ = f"optional_api_key_for_{capability.value}"
+    return Security(authenticate_caller, scopes=[role.value for role in roles_allowed(capability)])
+
+
+@dataclass(frozen=True)
+class PresentedKey:
+    """The API key a request presents, not yet authenticated, and what the endpoint needs it
+    for. Hot endpoints authenticate it in the same worker-thread call as their own read, one
+    thread hand-off instead of two."""
+
+    key: str | None = field(repr=False)
+    capability: Capability
+
+    def authenticate(self, ledger: Ledger) -> Caller:
+        """I/O: call from a worker thread."""
+        return authenticate(ledger, self.key, self.capability)
+
+
+class _Presented:
+    """The dependency behind ``presented``: no I/O, so ``async``."""
+
+    def __init__(self, capability: Capability) -> None:
+        self.capability = capability
+
+    async def __call__(self, credentials: BearerDep, header: HeaderDep) -> PresentedKey:
+        return PresentedKey(presented_api_key(credentials, header), self.capability)
+
+
+def presented(capability: Capability) -> Any:
+    """Like ``allow``, and documented alike, but answers the presented key unauthenticated: the
+    endpoint must call ``PresentedKey.authenticate`` before anything else, and be routed with
+    ``AuthenticatedInEndpoint``."""
+    return Security(_Presented(capability),
+                    scopes=[role.value for role in roles_allowed(capability)])
+
+
+class AuthenticatedInEndpoint(APIRoute):
+    """Routes whose endpoint authenticates a ``presented`` key itself. Invalid input is refused
+    (422) before an endpoint runs, so for those the key is authenticated first here: a missing,
+    unknown or revoked key is still 401, and a key of the wrong role 403, whatever the input,
+    as with ``allow``. A body that is not JSON at all stays 400, as everywhere."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        capabilities = [d.call.capability for d in self.dependant.dependencies
+                        if isinstance(d.call, _Presented)]
+        if not capabilities:
+            return handle
+        capability = capabilities[0]
+
+        async def handle_authenticating_first(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError as exc:
+                if not any(e.get("type") == "json_invalid" for e in exc.errors()):
+                    key = presented_api_key(await bearer_scheme(request),
+                                            await header_scheme(request))
+                    await run_in_threadpool(authenticate, request.app.state.ledger, key,
+                                            capability)
+                raise
+
+        return handle_authenticating_first
 
 
 Administrator = Annotated[Caller, allow(Capability.ADMINISTER)]
@@ -127,4 +198,6 @@ Reviewer = Annotated[Caller, allow(Capability.REVIEW)]
 Reader = Annotated[Caller, allow(Capability.READ)]
 Decider = Annotated[Caller, allow(Capability.DECIDE)]
 Explainer = Annotated[Caller, allow(Capability.EXPLAIN)]
+PresentedToDecide = Annotated[PresentedKey, presented(Capability.DECIDE)]
+PresentedToExplain = Annotated[PresentedKey, presented(Capability.EXPLAIN)]
 ClientBasicDep = Annotated[tuple[str, str] | None, Depends(client_basic_scheme)]

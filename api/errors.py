@@ -200,7 +200,7 @@ def _style(request: Request) -> ErrorStyle:
     return getattr(request.state, "error_style", ErrorStyle.LEDGER)
 
 
-def rfc6749_errors(request: Request) -> None:
+async def rfc6749_errors(request: Request) -> None:
     """Dependency: errors of this endpoint use the RFC 6749 §5.2 body."""
     request.state.error_style = ErrorStyle.RFC6749
 

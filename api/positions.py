@@ -40,45 +40,53 @@ def no_store(response: Response) -> None:
     response.headers["Pragma"] = "no-cache"
 
 
-def read_timeout(request: Request) -> float:
+def read_timeout_of(request: Request) -> float:
     """How long a read waits for a demanded log position before answering 503."""
     timeout: float = getattr(request.app.state, "read_wait_timeout", DEFAULT_READ_TIMEOUT)
     return timeout
 
 
+async def read_timeout(request: Request) -> float:
+    return read_timeout_of(request)
+
+
 ReadTimeoutDep = Annotated[float, Depends(read_timeout)]
 
+# The two ways a read demands a position (a route may declare them itself, see ``latest``).
+MinPositionQuery = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_POSITION, description="Wait until the read models reach this log "
+          "position (read your own write)."),
+]
+MinPositionHeader = Annotated[
+    int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_POSITION)
+]
 
-def requested_min_position(
-    min_position: Annotated[
-        int | None,
-        Query(ge=0, le=MAX_POSITION, description="Wait until the read models reach this log "
-              "position (read your own write)."),
-    ] = None,
-    header: Annotated[
-        int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_POSITION)
-    ] = None,
-) -> int | None:
-    given = [v for v in (min_position, header) if v is not None]
+
+def latest(*positions: int | None) -> int | None:
+    """The furthest of the demanded positions; None when none is demanded."""
+    given = [p for p in positions if p is not None]
     return max(given) if given else None
+
+
+async def requested_min_position(
+    min_position: MinPositionQuery = None, header: MinPositionHeader = None
+) -> int | None:
+    return latest(min_position, header)
 
 
 MinPositionDep = Annotated[int | None, Depends(requested_min_position)]
 
 
-def caught_up(request: Request, runtime: RuntimeDep, wanted: MinPositionDep) -> int:
+def caught_up(runtime: RuntimeDep, wanted: MinPositionDep, timeout: ReadTimeoutDep) -> int:
     """Dependency of reads: waits for ``min_position``; answers the read models' position."""
-    return runtime.read_model.wait_for(wanted, read_timeout(request))
+    return runtime.read_model.wait_for(wanted, timeout)
 
 
 CaughtUp = Annotated[int, Depends(caught_up)]
 
 
-def header_min_position(
-    header: Annotated[
-        int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_POSITION)
-    ] = None,
-) -> int | None:
+async def header_min_position(header: MinPositionHeader = None) -> int | None:
     """For reads whose query or body has its own ``min_position`` field."""
     return header
 

@@ -65,11 +65,12 @@ class KeyCommands(LedgerService):
         return [self.api_key(kid) for kid in index.key_ids] if index else []
 
     def authenticate_api_key(self, presented: str | None) -> ApiKey:
-        """The active key a request presents: one read by the digest-derived id, so a
-        revocation stops the key on the very next request. Writes nothing."""
+        """The active key a request presents: one read by the digest-derived id, brought up to
+        date from the store on every call (so a revocation stops the key on the very next
+        request, in every process), not copied since it is only read. Writes nothing."""
         if not presented:
             raise InvalidApiKeyError()
-        key = self._get(api_key_id(self.hasher.digest(presented)), ApiKey)
+        key = self._read(api_key_id(self.hasher.digest(presented)), ApiKey)
         if key is None or not key.active:
             raise InvalidApiKeyError("The API key is unknown or has been revoked")
         return key

@@ -6,18 +6,33 @@ position it was decided at; ``as_of`` answers for any past position or moment.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import Decider, Explainer
-from api.dependencies import RuntimeDep
+from api.auth import AuthenticatedInEndpoint, PresentedKey, PresentedToDecide, PresentedToExplain
+from api.dependencies import runtime_of
 from api.errors import LEDGER_ERROR_RESPONSES, legacy_body
-from api.positions import POSITION_HEADER, MinPositionDep, ReadTimeoutDep
-from api.schemas.decisions import CheckIn, DecisionOut, ExplanationOut, GateIn
+from api.positions import (
+    POSITION_HEADER,
+    MinPositionHeader,
+    MinPositionQuery,
+    latest,
+    read_timeout_of,
+)
+from api.schemas.decisions import CheckIn, DecisionOut, ExplanationOut, GateIn, decision_body
 from api.schemas.errors import ErrorOut, LegacyApiErrorOut
 from domain.apps import Mode
+from domain.decisions import Decision
+from infrastructure.read_model.queries import Explanation
+from infrastructure.runtime import Runtime
 
-router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=LEDGER_ERROR_RESPONSES)
+# The gateways' hot path. Each endpoint is async and does its I/O (authenticating the key, then
+# reading the read models) in one worker-thread call, and answers JSON built directly: FastAPI
+# would otherwise hand each plain dependency to the thread pool and re-validate the answer. It
+# declares its parameters itself rather than through dependencies (each costs its resolution).
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=LEDGER_ERROR_RESPONSES,
+                   route_class=AuthenticatedInEndpoint)
 
 DENIAL_REASON_HEADER = "X-Ledger-Denial-Reason"
 
@@ -26,37 +41,46 @@ def _mode(name: str | None) -> Mode | None:
     return Mode(name) if name else None
 
 
-def _min(body_value: int | None, header_value: int | None) -> int | None:
-    given = [v for v in (body_value, header_value) if v is not None]
-    return max(given) if given else None
-
-
 @router.post("/check", response_model=DecisionOut,
              summary="Does this token have this scope (in this mode, at this moment)?")
-def check(
-    caller: Decider, body: CheckIn, runtime: RuntimeDep, response: Response,
-    min_position: MinPositionDep, timeout: ReadTimeoutDep,
-) -> DecisionOut:
-    decision = runtime.read_model.check(
-        body.access_token, body.scope, _mode(body.mode), as_of=body.as_of,
-        min_position=_min(body.min_position, min_position), timeout=timeout,
-    )
-    response.headers[POSITION_HEADER] = str(decision.position)
-    return DecisionOut.of(decision)
+async def check(
+    request: Request, key: PresentedToDecide, body: CheckIn,
+    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+) -> JSONResponse:
+    wanted = latest(body.min_position, min_position, min_position_header)
+    decision = await run_in_threadpool(_check, key, body, runtime_of(request), wanted,
+                                       read_timeout_of(request))
+    return JSONResponse(decision_body(decision),
+                        headers={POSITION_HEADER: str(decision.position)})
+
+
+def _check(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None,
+           timeout: float) -> Decision:
+    """The check's I/O in one worker-thread call: the key, then the decision."""
+    key.authenticate(runtime.ledger)
+    return runtime.read_model.check(body.access_token, body.scope, _mode(body.mode),
+                                    as_of=body.as_of, min_position=min_position, timeout=timeout)
 
 
 @router.post("/explain", response_model=ExplanationOut,
              summary="A decision with the events it rests on and the first link that failed")
-def explain(
-    caller: Explainer, body: CheckIn, runtime: RuntimeDep, response: Response,
-    min_position: MinPositionDep, timeout: ReadTimeoutDep,
-) -> ExplanationOut:
-    explanation = runtime.read_model.explain(
-        body.access_token, body.scope, _mode(body.mode), as_of=body.as_of,
-        min_position=_min(body.min_position, min_position), timeout=timeout,
-    )
-    response.headers[POSITION_HEADER] = str(explanation.decision.position)
-    return ExplanationOut.of_explanation(explanation)
+async def explain(
+    request: Request, key: PresentedToExplain, body: CheckIn,
+    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+) -> JSONResponse:
+    wanted = latest(body.min_position, min_position, min_position_header)
+    explanation = await run_in_threadpool(_explain, key, body, runtime_of(request), wanted,
+                                          read_timeout_of(request))
+    return JSONResponse(ExplanationOut.of_explanation(explanation).model_dump(mode="json"),
+                        headers={POSITION_HEADER: str(explanation.decision.position)})
+
+
+def _explain(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None,
+             timeout: float) -> Explanation:
+    key.authenticate(runtime.ledger)
+    return runtime.read_model.explain(body.access_token, body.scope, _mode(body.mode),
+                                      as_of=body.as_of, min_position=min_position,
+                                      timeout=timeout)
 
 
 @router.post(
@@ -73,22 +97,29 @@ def explain(
                              "may not do this"},
     },
 )
-def gate(
-    caller: Decider, body: GateIn, runtime: RuntimeDep, min_position: MinPositionDep,
-    timeout: ReadTimeoutDep,
+async def gate(
+    request: Request, key: PresentedToDecide, body: GateIn,
+    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
 ) -> JSONResponse:
-    decision = runtime.read_model.gate(
-        body.access_token, body.method, body.path, resource_owner=body.resource_owner,
-        mode=_mode(body.mode), as_of=body.as_of,
-        min_position=_min(body.min_position, min_position), timeout=timeout,
-    )
+    wanted = latest(body.min_position, min_position, min_position_header)
+    decision = await run_in_threadpool(_gate, key, body, runtime_of(request), wanted,
+                                       read_timeout_of(request))
     headers = {POSITION_HEADER: str(decision.position)}
     denial = decision.denial
     if denial is None:
-        return JSONResponse(DecisionOut.of(decision).model_dump(mode="json"), headers=headers)
+        return JSONResponse(decision_body(decision), headers=headers)
     headers[DENIAL_REASON_HEADER] = denial.reason.value
     return JSONResponse(
         legacy_body(denial.error_type, denial.http_status, denial.message),
         status_code=denial.http_status,
         headers=headers,
+    )
+
+
+def _gate(key: PresentedKey, body: GateIn, runtime: Runtime, min_position: int | None,
+          timeout: float) -> Decision:
+    key.authenticate(runtime.ledger)
+    return runtime.read_model.gate(
+        body.access_token, body.method, body.path, resource_owner=body.resource_owner,
+        mode=_mode(body.mode), as_of=body.as_of, min_position=min_position, timeout=timeout,
     )

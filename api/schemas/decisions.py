@@ -106,10 +106,12 @@ class DecisionOut(BaseModel):
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionOut:
-        return cls(**_decision_fields(decision))
+        return cls(**decision_body(decision))
 
 
-def _decision_fields(decision: Decision) -> dict[str, Any]:
+def decision_body(decision: Decision) -> dict[str, Any]:
+    """A decision as ``DecisionOut``'s JSON, built without pydantic (the check's hot path answers
+    it directly; the route still documents ``DecisionOut``)."""
     denial = decision.denial
     c = decision.constraints
     return {
@@ -122,11 +124,12 @@ def _decision_fields(decision: Decision) -> dict[str, Any]:
         "http_status": denial.http_status if denial else None,
         "message": denial.message if denial else None,
         "fix": denial.fix if denial else None,
-        "constraints": ConstraintsOut(
-            requests_per_hour=c.requests_per_hour, writes_per_hour=c.writes_per_hour,
-            media_limit=c.media_limit,
-            data_limited_to_sandbox_users=c.data_limited_to_sandbox_users,
-        ),
+        "constraints": {
+            "requests_per_hour": c.requests_per_hour,
+            "writes_per_hour": c.writes_per_hour,
+            "media_limit": c.media_limit,
+            "data_limited_to_sandbox_users": c.data_limited_to_sandbox_users,
+        },
     }
 
 
@@ -157,7 +160,7 @@ class ExplanationOut(DecisionOut):
     @classmethod
     def of_explanation(cls, explanation: Explanation) -> ExplanationOut:
         return cls(
-            **_decision_fields(explanation.decision),
+            **decision_body(explanation.decision),
             evidence=[EvidenceOut.of(e) for e in explanation.evidence],
             failed_link=EvidenceOut.of(explanation.failed_link)
             if explanation.failed_link else None,
