@@ -30,5 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain
 
+# Each prints figures as ratios against a baseline measured in the same run, and a JSON line.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/write_path.py
+	$(BIN)/python benchmarks/decisions.py
+	$(BIN)/python benchmarks/http_check.py
