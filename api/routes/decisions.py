@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AuthenticatedInEndpoint, PresentedKey, PresentedToDecide, PresentedToExplain
 from api.dependencies import runtime_of
 from api.errors import LEDGER_ERROR_RESPONSES, legacy_body
+from api.oauth.signed_requests import verify_request_signature
 from api.positions import (
     POSITION_HEADER,
     MinPositionHeader,
@@ -24,6 +25,7 @@ from api.schemas.decisions import CheckIn, DecisionOut, ExplanationOut, GateIn, 
 from api.schemas.errors import ErrorOut, LegacyApiErrorOut
 from domain.apps import Mode
 from domain.decisions import Decision
+from domain.errors import InvalidSignatureError, MissingSignatureError, TokenNotFoundError
 from infrastructure.read_model.queries import Explanation
 from infrastructure.runtime import Runtime
 
@@ -102,8 +104,12 @@ async def gate(
     min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
 ) -> JSONResponse:
     wanted = latest(body.min_position, min_position, min_position_header)
-    decision = await run_in_threadpool(_gate, key, body, runtime_of(request), wanted,
-                                       read_timeout_of(request))
+    try:
+        decision = await run_in_threadpool(_gate, key, body, runtime_of(request), wanted,
+                                           read_timeout_of(request))
+    except (MissingSignatureError, InvalidSignatureError) as refused:
+        return JSONResponse(legacy_body(str(refused.legacy_type), 403, refused.message),
+                            status_code=403)
     headers = {POSITION_HEADER: str(decision.position)}
     denial = decision.denial
     if denial is None:
@@ -119,7 +125,19 @@ async def gate(
 def _gate(key: PresentedKey, body: GateIn, runtime: Runtime, min_position: int | None,
           timeout: float) -> Decision:
     key.authenticate(runtime.ledger)
+    _verify_signature(runtime, body)
     return runtime.read_model.gate(
         body.access_token, body.method, body.path, resource_owner=body.resource_owner,
         mode=_mode(body.mode), as_of=body.as_of, min_position=min_position, timeout=timeout,
     )
+
+
+def _verify_signature(runtime: Runtime, body: GateIn) -> None:
+    """For a client that enforces signed requests, the call must carry a valid ``sig`` (the
+    legacy platform refused it otherwise). An unknown token is left to the decision."""
+    try:
+        token = runtime.ledger.token(body.access_token)
+    except TokenNotFoundError:
+        return
+    params = {"access_token": body.access_token, **(body.params or {})}
+    verify_request_signature(runtime.ledger, token.app_id.hex, body.path.split("?")[0], params)

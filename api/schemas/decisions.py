@@ -82,6 +82,12 @@ class GateIn(At):
                       "with or without /v1 (never with the token in it).")
     resource_owner: str | None = Field(default=None, max_length=100, description="The user id "
                                        "owning the media, when the gateway knows it.")
+    params: dict[str, Annotated[str, Field(max_length=2000)]] | None = Field(
+        default=None, max_length=100,
+        description="The call's request parameters (query and form), `sig` included. A client "
+        "that enforces signed requests is refused, with the legacy 403, unless `sig` is the "
+        "HMAC-SHA256 of the path and these parameters (the access token counts as one) under "
+        "its client secret.")
 
 
 class ConstraintsOut(BaseModel):
