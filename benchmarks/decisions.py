@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -60,7 +59,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +70,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from benchmarks.postgres import database, fresh_schemas  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.errors import LedgerError, ProjectionTimeoutError  # noqa: E402
 from infrastructure.log_generator import (  # noqa: E402
@@ -80,8 +80,7 @@ from infrastructure.log_generator import (  # noqa: E402
     SampleToken,
     generate_log,
 )
-from infrastructure.persistence import ensure_postgres_schema, postgres_env  # noqa: E402
-from infrastructure.postgres_server import ThrowawayPostgres  # noqa: E402
+from infrastructure.persistence import postgres_env  # noqa: E402
 from infrastructure.read_model.projector import rebuild  # noqa: E402
 from infrastructure.runtime import Runtime, open_runtime_on  # noqa: E402
 
@@ -123,48 +122,6 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 # --- database -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def database() -> Iterator[tuple[str, str]]:
-    """A PostgreSQL URL and a description of where it came from, for the block."""
-    url = os.environ.get("LEDGER_DATABASE_URL")
-    if url:
-        yield url, "LEDGER_DATABASE_URL (existing server)"
-        return
-    log("LEDGER_DATABASE_URL not set: starting a throwaway PostgreSQL")
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        log(f"throwaway PostgreSQL on {server.host}:{server.port}")
-        yield server.url, f"ThrowawayPostgres on port {server.port} (default settings)"
-    finally:
-        server.stop()
-        log("throwaway PostgreSQL stopped")
-
-
-@contextlib.contextmanager
-def fresh_schemas(url: str, *names: str) -> Iterator[None]:
-    """Creates the schemas for the block and drops them afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    created: list[str] = []
-    try:
-        for name in names:
-            ensure_postgres_schema(url, name)
-            created.append(name)
-        yield
-    finally:
-        if created:
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute("SET lock_timeout = '10s'")
-                    for name in created:
-                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                            sql.Identifier(name)))
-            except Exception as exc:
-                log(f"could not drop schemas {', '.join(created)}: {exc}")
 
 
 def vacuum_analyze(url: str, *schemas: str) -> None:
@@ -683,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = max(args.check_tokens, 100)
     load_start = os.getloadavg()[0]
 
-    with database() as (url, where), fresh_schemas(url, big_schema, small_schema):
+    with database(log) as (url, where), fresh_schemas(url, big_schema, small_schema, log=log):
         big_env, small_env = store_env(url, big_schema), store_env(url, small_schema)
         big = open_runtime_on(big_env, secret_key=SECRET_KEY, run_projector=False)
         small = open_runtime_on(small_env, secret_key=SECRET_KEY, run_projector=False)

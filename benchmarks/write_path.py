@@ -32,7 +32,6 @@ Progress goes to stderr; results go to stdout, whose last line is one JSON objec
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -42,7 +41,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,12 +55,12 @@ if str(_ROOT) not in sys.path:
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate  # noqa: E402
 
+from benchmarks.postgres import database, fresh_schemas  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
-from infrastructure.persistence import ensure_postgres_schema, postgres_env  # noqa: E402
+from infrastructure.persistence import postgres_env  # noqa: E402
 from infrastructure.postgres_server import (  # noqa: E402
     PostgresUnavailableError,
-    ThrowawayPostgres,
 )
 
 if TYPE_CHECKING:
@@ -115,52 +114,6 @@ def peak_rss_mb() -> float:
 
 
 # --- database -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def database(pg_settings: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """A PostgreSQL URL and a description of where it came from, for the block."""
-    url = os.environ.get("LEDGER_DATABASE_URL")
-    if url:
-        if pg_settings:
-            log("--pg-setting is ignored: LEDGER_DATABASE_URL names an existing server")
-        yield url, "LEDGER_DATABASE_URL (existing server)"
-        return
-    log("LEDGER_DATABASE_URL not set: starting a throwaway PostgreSQL")
-    server = ThrowawayPostgres(settings=pg_settings or None)
-    server.start()
-    try:
-        log(f"throwaway PostgreSQL on {server.host}:{server.port}")
-        extra = ", ".join(f"{k}={v}" for k, v in pg_settings.items()) or "default settings"
-        yield server.url, f"ThrowawayPostgres on port {server.port} ({extra})"
-    finally:
-        server.stop()
-        log("throwaway PostgreSQL stopped")
-
-
-@contextlib.contextmanager
-def fresh_schemas(url: str, *names: str) -> Iterator[None]:
-    """Creates the schemas for the block and drops them afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    created: list[str] = []
-    try:
-        for name in names:
-            ensure_postgres_schema(url, name)
-            created.append(name)
-        yield
-    finally:
-        if created:
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute("SET lock_timeout = '10s'")
-                    for name in created:
-                        conn.execute(
-                            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
-                        )
-            except Exception as exc:
-                log(f"could not drop schemas {', '.join(created)}: {exc}")
 
 
 def app_env(url: str, schema: str, app_name: str) -> dict[str, str]:
@@ -439,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     ledger_schema = f"bench_{run_id}_ledger"
     raw_schema = f"bench_{run_id}_raw"
 
-    with database(args.pg_settings) as (url, where), fresh_schemas(url, ledger_schema, raw_schema):
+    with database(log, args.pg_settings) as (url, where), \
+            fresh_schemas(url, ledger_schema, raw_schema, log=log):
         ledger = Ledger(app_env(url, ledger_schema, Ledger.name), secret_key=SECRET_KEY)
         raw = Application[uuid.UUID](env=app_env(url, raw_schema, RAW_APP_NAME))
         try:

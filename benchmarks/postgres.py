@@ -1,0 +1,59 @@
+"""The PostgreSQL every benchmark runs on: LEDGER_DATABASE_URL, or a throwaway server it starts,
+with fresh schemas for the run, dropped afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+
+from infrastructure.persistence import ensure_postgres_schema
+from infrastructure.postgres_server import ThrowawayPostgres
+
+Log = Callable[[str], None]
+
+
+@contextlib.contextmanager
+def database(log: Log, pg_settings: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """A PostgreSQL URL and a description of where it came from, for the block."""
+    url = os.environ.get("LEDGER_DATABASE_URL")
+    if url:
+        if pg_settings:
+            log("--pg-setting is ignored: LEDGER_DATABASE_URL names an existing server")
+        yield url, "LEDGER_DATABASE_URL (existing server)"
+        return
+    log("LEDGER_DATABASE_URL not set: starting a throwaway PostgreSQL")
+    server = ThrowawayPostgres(settings=pg_settings or None)
+    server.start()
+    try:
+        log(f"throwaway PostgreSQL on {server.host}:{server.port}")
+        extra = ", ".join(f"{k}={v}" for k, v in (pg_settings or {}).items()) or "default settings"
+        yield server.url, f"ThrowawayPostgres on port {server.port} ({extra})"
+    finally:
+        server.stop()
+        log("throwaway PostgreSQL stopped")
+
+
+@contextlib.contextmanager
+def fresh_schemas(url: str, *names: str, log: Log) -> Iterator[None]:
+    """Creates the schemas for the block and drops them afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    created: list[str] = []
+    try:
+        for name in names:
+            ensure_postgres_schema(url, name)
+            created.append(name)
+        yield
+    finally:
+        if created:
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("SET lock_timeout = '10s'")
+                    for name in created:
+                        conn.execute(
+                            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+                        )
+            except Exception as exc:
+                log(f"could not drop schemas {', '.join(created)}: {exc}")
