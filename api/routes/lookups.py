@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from api.auth import Explainer
 from api.dependencies import RuntimeDep
 from api.errors import LEDGER_ERROR_RESPONSES
-from api.positions import MinPositionDep, MinPositionHeaderDep, ReadTimeoutDep
+from api.positions import MinPositionDep, MinPositionHeaderDep, ReadTimeoutDep, latest
 from api.schemas.decisions import (
     AuthorizationOut,
     TokenHolderOut,
@@ -26,15 +26,10 @@ from infrastructure.runtime import Runtime
 router = APIRouter(prefix="/v1/lookups", tags=["lookups"], responses=LEDGER_ERROR_RESPONSES)
 
 
-def _min(body_value: int | None, header_value: int | None) -> int | None:
-    given = [v for v in (body_value, header_value) if v is not None]
-    return max(given) if given else None
-
-
 def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | None,
                    timeout: float) -> TokenHoldersOut:
     # Fix the moment first, so the answer can name the position it was read at.
-    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min), timeout)
+    position = runtime.read_model.resolve(q.as_of, latest(q.min_position, header_min), timeout)
     holders = runtime.read_model.token_holders(q.client_id, q.scope, as_of=position)
     return TokenHoldersOut(
         client_id=q.client_id, scope=q.scope, position=position,
@@ -44,7 +39,7 @@ def _token_holders(runtime: Runtime, q: TokenHoldersQuery, header_min: int | Non
 
 def _user_authorizations(runtime: Runtime, q: UserAuthorizationsQuery,
                          header_min: int | None, timeout: float) -> UserAuthorizationsOut:
-    position = runtime.read_model.resolve(q.as_of, _min(q.min_position, header_min), timeout)
+    position = runtime.read_model.resolve(q.as_of, latest(q.min_position, header_min), timeout)
     found = runtime.read_model.user_authorizations(q.username, as_of=position)
     return UserAuthorizationsOut(
         username=q.username, position=position,
