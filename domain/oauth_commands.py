@@ -30,7 +30,13 @@ from domain.errors import (
     UsernameTakenError,
 )
 from domain.grants import Grant
-from domain.identity import grant_id, token_id, user_id
+from domain.identity import (
+    SCOPE_CATALOGUE_ID,
+    app_id_from_client_id,
+    grant_id,
+    token_id,
+    user_id,
+)
 from domain.redirects import find_matching
 from domain.results import Authorized, Created, TokenIssued, UserInfo, Written
 from domain.service import LedgerService, command
@@ -82,6 +88,10 @@ class OAuthCommands(LedgerService):
         actor = actor or Actor.user(username)
         if actor.role is not Role.PLATFORM and actor.principal != username:
             raise NotPermittedError("Only the user may authorize an app on their own behalf")
+        app_id = app_id_from_client_id(client_id) if client_id else None
+        read_position = self._catch_up(
+            app_id, SCOPE_CATALOGUE_ID, grant_id(user_id(username), app_id) if app_id else None
+        )
         app = self.app(client_id, read_only=True)
         if response_type not in RESPONSE_TYPES:
             raise UnsupportedResponseTypeError()
@@ -107,7 +117,7 @@ class OAuthCommands(LedgerService):
                 grant.grant(scopes, mode.value, actor)
                 position = self._save(self._if_new(catalogue), grant)
             else:
-                position = self.position()
+                position = self.position() if read_position is None else read_position
             claims = CodeClaims.issue(
                 app.id, self.user_info(user), redirect_uri, scopes, mode.value, self.clock(),
                 self.code_lifetime, grant.deauthorizations,
@@ -155,11 +165,19 @@ class OAuthCommands(LedgerService):
         """Redeems a code for an access token (RFC 6749 §4.1.3): one write, the token and its
         record in the user's grant. A replayed code is refused and the token it first issued is
         revoked (§4.1.2): the one refusal that writes."""
+        try:
+            claims: CodeClaims | None = CodeClaims.decode(code, self.hasher)
+        except CodeNotFoundError:
+            claims = None  # refused below, after what the client is told first
+        app_id = app_id_from_client_id(client_id) if client_id else None
+        grant_read = grant_id(claims.user_id, app_id) if claims and app_id else None
+        self._catch_up(app_id, SCOPE_CATALOGUE_ID, grant_read)
         app = self.verify_client(client_id, client_secret, read_only=True)
         app.require_active()
         if grant_type != "authorization_code":
             raise UnsupportedGrantTypeError()
-        claims = CodeClaims.decode(code, self.hasher)
+        if claims is None:
+            raise CodeNotFoundError()
         if claims.app_id != app.id:
             raise CodeNotFoundError()  # another client's code: not this client's to replay
         digest = self.hasher.digest(code or "")

@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor, Role
 from domain.apps import App
+from domain.catch_up import CatchUpRepository
 from domain.codes import CODE_LIFETIME
 from domain.credentials import SecretHasher
 from domain.errors import (
@@ -49,13 +50,15 @@ def command(fn: F) -> F:
     """Re-runs a command on fresh state when a concurrent writer got there first."""
 
     @functools.wraps(fn)
-    def retrying(*args: Any, **kwargs: Any) -> Any:
+    def retrying(service: LedgerService, *args: Any, **kwargs: Any) -> Any:
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return fn(*args, **kwargs)
+                return fn(service, *args, **kwargs)
             except IntegrityError:
                 # Jittered backoff, so that writers racing on one aggregate spread out.
                 time.sleep(random.uniform(0, 0.002) * (attempt + 1))  # noqa: S311
+            finally:
+                service.repository.forget()  # a re-run (or the next command) reads afresh
         raise ConcurrencyConflictError()
 
     return cast(F, retrying)
@@ -84,6 +87,21 @@ class LedgerService(Application[UUID]):
             raise ValueError(f"a code's lifetime must be positive and at most {REPLAY_MEMORY}")
         self.code_lifetime = code_lifetime
 
+    repository: CatchUpRepository
+
+    def construct_repository(self) -> CatchUpRepository:
+        """The library's repository, as the env configures it, able to ``catch_up``."""
+        base = super().construct_repository()
+        repository = CatchUpRepository(
+            event_store=base.event_store,
+            snapshot_store=base.snapshot_store,
+            fastforward=base.fastforward,
+            fastforward_skipping=base.fastforward_skipping,
+            deepcopy_from_cache=base.deepcopy_from_cache,
+        )
+        repository.cache = base.cache
+        return repository
+
     # --- saving -------------------------------------------------------------------------------
 
     @staticmethod
@@ -100,6 +118,11 @@ class LedgerService(Application[UUID]):
         return max(r.notification.id for r in recordings)
 
     # --- loading ------------------------------------------------------------------------------
+
+    def _catch_up(self, *aggregate_ids: UUID | None) -> int | None:
+        """Brings what the command is about to load up to date in one read of the store, where
+        the store can (``domain/catch_up.py``); answers the log position that read saw."""
+        return self.repository.catch_up(i for i in aggregate_ids if i is not None)
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """An aggregate the command may change: its own copy of the cached one."""

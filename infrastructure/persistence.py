@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from infrastructure.event_store import RECORDER_TOPIC
 from infrastructure.settings import Settings, secret_key_bytes
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def postgres_env(url: str, *, schema: str | None = None, pool_size: int = 5) -> 
         "POSTGRES_POOL_SIZE": str(pool_size),
         "CREATE_TABLE": "y",
         "AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_MAXSIZE,
+        # The library's recorder plus a batched read for commands' catch-up (domain/catch_up.py).
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
     }
     if schema:
         env["POSTGRES_SCHEMA"] = schema
