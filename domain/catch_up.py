@@ -48,14 +48,16 @@ class CatchUpRepository(Repository[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._caught_up = threading.local()
+        # Decided once: a check against a runtime Protocol costs more than a store round trip.
+        self._batched = isinstance(self.event_store.recorder, ReadsEventsAfter)
 
     def catch_up(self, aggregate_ids: Iterable[UUID]) -> int | None:
         """Reads the aggregates' new events in one query and applies them to the cached copies
         (loading the uncached ones whole); answers the log position that read saw, or None when
         the store cannot read them at once (the aggregates are then read one by one on use)."""
-        recorder = self.event_store.recorder
-        if self.cache is None or not isinstance(recorder, ReadsEventsAfter):
+        if self.cache is None or not self._batched:
             return None
+        recorder = cast(ReadsEventsAfter, self.event_store.recorder)
         ids = list(dict.fromkeys(aggregate_ids))
         versions = [(aggregate_id, self._cached_version(aggregate_id)) for aggregate_id in ids]
         stored, position = recorder.select_events_after(versions)
