@@ -57,7 +57,7 @@ def open_runtime_on(
     ledger = Ledger(env, secret_key=secret_key, clock=clock)
     db = Database.from_env(env)
     projector = Projector(ledger.recorder, ledger.mapper, db)
-    runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher))
+    runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position))
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime

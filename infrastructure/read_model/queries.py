@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -134,9 +135,12 @@ _FAILED_LINKS: dict[Reason, tuple[str, ...]] = {
 class ReadModel:
     """Reads of the projected, temporal read models."""
 
-    def __init__(self, db: Database, hasher: SecretHasher) -> None:
+    def __init__(
+        self, db: Database, hasher: SecretHasher, log_position: Callable[[], int]
+    ) -> None:
         self.db = db
         self.hasher = hasher
+        self.log_position = log_position  # the event store's last position, for moments
         aggregate = "string_agg(object, ' ')" if db.dialect == "postgres" else \
             "group_concat(object, ' ')"
         self._check_sql = db.sql(_check_sql(aggregate))
@@ -192,6 +196,12 @@ class ReadModel:
         if as_of is None:
             return reached
         if isinstance(as_of, datetime):
+            # Events written by now may not be projected yet, and some may have happened at or
+            # before the moment: wait for them, so a moment is not answered from a shorter
+            # history (a moment still to come is answered as of now).
+            written = self.log_position()
+            if written > reached:
+                self.wait_for(written, timeout)
             return self.position_at(as_of)
         if as_of < 0:
             raise InvalidAsOfError("A log position is zero or more")

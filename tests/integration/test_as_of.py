@@ -229,6 +229,27 @@ def test_as_of_a_position_not_yet_projected_times_out(runtime: Runtime) -> None:
         runtime.read_model.resolve(revoked_at, timeout=0.05)
 
 
+def test_check_as_of_a_moment_waits_for_what_was_written_before_it(runtime: Runtime) -> None:
+    token = sandbox_token(runtime, "basic")
+    revoke(runtime, token)
+    after = moment()  # the revocation is written, not yet projected
+    projecting = threading.Timer(0.1, runtime.projector.catch_up)
+    projecting.start()
+    try:
+        reason = reason_of(runtime, token, as_of=after)
+    finally:
+        projecting.join()
+    assert reason is Reason.TOKEN_REVOKED
+
+
+def test_as_of_a_moment_not_yet_projected_times_out(runtime: Runtime) -> None:
+    token = sandbox_token(runtime, "basic")
+    revoked_at = revoke(runtime, token)
+    with pytest.raises(ProjectionTimeoutError) as timed_out:
+        runtime.read_model.resolve(moment(), timeout=0.05)
+    assert timed_out.value.position == revoked_at
+
+
 def test_acknowledged_revocation_is_denied_by_the_next_check(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
     revoked_at = revoke(runtime, token)
