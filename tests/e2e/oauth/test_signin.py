@@ -25,7 +25,6 @@ from infrastructure.settings import Settings
 from tests.support.ledger_setup import REDIRECT_URI
 from tests.support.oauth_flow import (
     APP_NAME,
-    BACKENDS,
     PASSWORD,
     USER,
     World,
@@ -43,37 +42,6 @@ from tests.support.oauth_flow import (
 )
 
 SSO_HEADER = "X-Remote-User"
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Settings:
-    return settings_for(request, backend, tmp_path)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture
-def ledger(app: FastAPI, client: TestClient) -> Any:
-    return app.state.ledger
-
-
-@pytest.fixture
-def world(ledger: Any) -> World:
-    return seed_world(ledger)
 
 
 def signin_page(client: TestClient, world: World) -> Any:

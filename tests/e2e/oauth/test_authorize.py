@@ -4,8 +4,6 @@ and CSRF."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,9 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from domain.actors import Actor
-from infrastructure.settings import Settings
 from tests.support.ledger_setup import (
     PLATFORM,
     REDIRECT_URI,
@@ -25,7 +21,6 @@ from tests.support.ledger_setup import (
 )
 from tests.support.oauth_flow import (
     APP_NAME,
-    BACKENDS,
     OUTSIDER,
     USER,
     World,
@@ -38,32 +33,10 @@ from tests.support.oauth_flow import (
     password_hash,
     redirect_params,
     seed_world,
-    settings_for,
     sign_in,
 )
 
 LEGACY_REDIRECT = "http://your-redirect-uri?this=that"
-
-
-@pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return settings_for(request, request.param, tmp_path)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture
-def ledger(app: FastAPI, client: TestClient) -> Any:
-    return app.state.ledger
 
 
 @pytest.fixture

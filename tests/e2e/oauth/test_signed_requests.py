@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,14 +23,12 @@ from domain.tokens import AccessToken
 from infrastructure.runtime import open_runtime
 from infrastructure.settings import Settings
 from tests.support.oauth_flow import (
-    BACKENDS,
     USER,
     World,
     authorize,
     authorize_query,
     redirect_params,
     seed_world,
-    settings_for,
     token_request,
 )
 
@@ -56,11 +53,6 @@ def legacy_api() -> APIRouter:
     return router
 
 
-@pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return settings_for(request, request.param, tmp_path)
-
-
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     """The OAuth endpoints and the stand-in API on their own (the management API's own
@@ -80,17 +72,6 @@ def app(settings: Settings) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(legacy_api())
     return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture
-def ledger(app: FastAPI, client: TestClient) -> Any:
-    return app.state.ledger
 
 
 @pytest.fixture

@@ -5,52 +5,25 @@ message."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from domain.actors import Actor
-from infrastructure.settings import Settings
 from tests.support.ledger_setup import PLATFORM, REDIRECT_URI, register_app
 from tests.support.oauth_flow import (
-    BACKENDS,
     USER,
     World,
     authorize,
     authorize_query,
     redirect_params,
     seed_world,
-    settings_for,
     token_request,
 )
 
 OTHER_REDIRECT = "https://client.example/other"
-
-
-@pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return settings_for(request, request.param, tmp_path)
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture
-def ledger(app: FastAPI, client: TestClient) -> Any:
-    return app.state.ledger
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from api.app import create_app
 from infrastructure.settings import Settings
 from tests.support.ledger_setup import REDIRECT_URI
 from tests.support.oauth_flow import (
-    BACKENDS,
     PASSWORD,
     USER,
     World,
@@ -26,7 +24,6 @@ from tests.support.oauth_flow import (
     redirect_params,
     running_server,
     seed_world,
-    settings_for,
     signin_fields,
 )
 
@@ -35,11 +32,6 @@ with warnings.catch_warnings():  # authlib nudges towards the httpx2 fork; httpx
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client
-
-
-@pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return settings_for(request, request.param, tmp_path)
 
 
 @pytest.fixture
