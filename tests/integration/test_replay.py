@@ -17,7 +17,6 @@ import copy
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -28,21 +27,14 @@ from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.actors import Actor
-from domain.errors import LedgerError
 from domain.ledger import Ledger
-from domain.results import ClientRegistered
 from infrastructure.persistence import sqlite_env
 from tests.conftest import TEST_SECRET_KEY
+from tests.support.aggregate_facts import History
 from tests.support.clock import Clock
-from tests.support.ledger_setup import (
-    PLATFORM,
-    REDIRECT_URI,
-    REVIEWER,
-    stored_notifications,
-)
+from tests.support.ledger_setup import stored_notifications
 
-USERS = ("ann", "bob", "cat", "Dan")
+USERS = ("ann", "bob", "cat", "Dan")  # Dan: usernames are matched without regard to case
 SCOPES = ("basic", "public_content", "follower_list", "comments", "relationships", "likes")
 # (use case, permissions): mostly submissions that can succeed, some the rules refuse.
 REVIEW_REQUESTS = (
@@ -116,184 +108,6 @@ OAUTH_COMMANDS = st.one_of(
 HISTORIES = st.lists(st.one_of(COMMANDS, OAUTH_COMMANDS), min_size=10, max_size=40).map(
     lambda drawn: PRELUDE + drawn
 )
-
-
-@dataclass
-class History:
-    """Runs drawn commands against a ledger, remembering what they made for later commands."""
-
-    ledger: Ledger
-    clock: Clock
-    apps: list[tuple[ClientRegistered, str]] = field(default_factory=list)
-    codes: list[tuple[ClientRegistered, str, str]] = field(default_factory=list)
-    tokens: list[tuple[ClientRegistered, str, UUID, str]] = field(default_factory=list)
-    reviews: list[UUID] = field(default_factory=list)
-    refused: int = 0
-
-    def run(self, commands: list[tuple[Any, ...]]) -> None:
-        for command in commands:
-            try:
-                getattr(self, f"do_{command[0]}")(*command[1:])
-            except LedgerError:
-                self.refused += 1
-
-    @staticmethod
-    def user(i: int) -> str:
-        return USERS[i % len(USERS)]
-
-    def app(self, i: int) -> tuple[ClientRegistered, str]:
-        if not self.apps:
-            raise LedgerError("no app registered yet")
-        return self.apps[i % len(self.apps)]
-
-    def do_register_user(self, i: int) -> None:
-        name = self.user(i)
-        self.ledger.register_user(name, name.title(), None, Actor.user(name))
-
-    def do_register_app(self, i: int) -> None:
-        owner = self.user(i)
-        app = self.ledger.register_app(
-            owner=owner,
-            name=f"App {len(self.apps)}",
-            description="prints photos",
-            website="https://client.example",
-            redirect_uris=[REDIRECT_URI, "myapp://cb?x=1"],
-            actor=Actor.developer(owner),
-            company_name="Co",
-            contact_email="dev@client.example",
-            privacy_policy_url="https://client.example/privacy",
-        )
-        self.apps.append((app, owner))
-
-    def do_invite(self, a: int, u: int) -> None:
-        app, owner = self.app(a)
-        self.ledger.invite_sandbox_user(app.client_id, self.user(u), Actor.developer(owner))
-
-    def do_accept(self, a: int, u: int) -> None:
-        app, _ = self.app(a)
-        name = self.user(u)
-        self.ledger.accept_sandbox_invitation(app.client_id, name, Actor.user(name))
-
-    def do_remove_sandbox_user(self, a: int, u: int) -> None:
-        app, owner = self.app(a)
-        self.ledger.remove_sandbox_user(app.client_id, self.user(u), Actor.developer(owner), "done")
-
-    def do_authorize(self, a: int, u: int, scopes: list[str], implicit: bool) -> None:
-        app, _ = self.app(a)
-        name = self.user(u)
-        redirect = REDIRECT_URI if a % 2 else "myapp://cb?x=1&state=s"
-        result = self.ledger.authorize(
-            client_id=app.client_id,
-            username=name,
-            redirect_uri=redirect,
-            scope=" ".join(scopes) if scopes else None,
-            response_type="token" if implicit else "code",
-        )
-        if result.access_token and result.token_id:
-            self.tokens.append((app, name, result.token_id, result.access_token))
-        if result.code:
-            self.codes.append((app, result.code, redirect))
-
-    def do_exchange(self, c: int, right_redirect: bool) -> None:
-        if not self.codes:
-            raise LedgerError("no code issued yet")
-        app, code, redirect = self.codes[c % len(self.codes)]
-        issued = self.ledger.exchange_code(
-            client_id=app.client_id,
-            client_secret=app.client_secret,
-            redirect_uri=redirect if right_redirect else REDIRECT_URI + "/x",
-            code=code,
-        )
-        self.tokens.append((app, issued.user.username, issued.token_id, issued.access_token))
-
-    def do_revoke(self, t: int, who: str) -> None:
-        if not self.tokens:
-            raise LedgerError("no token issued yet")
-        app, username, token_id, access_token = self.tokens[t % len(self.tokens)]
-        owner = next(o for a, o in self.apps if a.client_id == app.client_id)
-        actor = {
-            "user": Actor.user(username),
-            "owner": Actor.developer(owner),
-            "client": Actor.client(app.client_id),
-            "platform": PLATFORM,
-        }[who]
-        if who == "platform":
-            self.ledger.revoke_token(actor, token_id=token_id, reason="abuse")
-        else:
-            self.ledger.revoke_token(actor, access_token=access_token, reason="done")
-
-    def do_expire(self, t: int) -> None:
-        if not self.tokens:
-            raise LedgerError("no token issued yet")
-        self.ledger.expire_token(self.tokens[t % len(self.tokens)][2], PLATFORM, "policy")
-
-    def do_deauthorize(self, a: int, u: int) -> None:
-        app, _ = self.app(a)
-        name = self.user(u)
-        self.ledger.deauthorize(app.client_id, name, Actor.user(name), "no longer used")
-
-    def do_submit_review(self, a: int, request: tuple[str, tuple[str, ...]]) -> None:
-        app, owner = self.app(a)
-        use_case, scopes = request
-        created = self.ledger.submit_review(
-            app.client_id,
-            use_case=use_case,
-            permissions={s: f"uses {s}" for s in scopes},
-            screencast_url="https://client.example/cast.mp4",
-            actor=Actor.developer(owner),
-        )
-        self.reviews.append(created.id)
-
-    def do_decide(self, r: int, scope: str, approve: bool) -> None:
-        if not self.reviews:
-            raise LedgerError("no review submitted yet")
-        self.ledger.decide_review(
-            self.reviews[r % len(self.reviews)],
-            scope,
-            approve=approve,
-            reason="r",
-            actor=REVIEWER,
-        )
-
-    def do_go_live(self, a: int) -> None:
-        app, owner = self.app(a)
-        self.ledger.go_live(app.client_id, Actor.developer(owner))
-
-    def do_return_to_sandbox(self, a: int) -> None:
-        app, owner = self.app(a)
-        self.ledger.return_to_sandbox(app.client_id, Actor.developer(owner))
-
-    def do_withdraw(self, a: int, scope: str | None) -> None:
-        app, _ = self.app(a)
-        self.ledger.withdraw_approval(app.client_id, scope, PLATFORM, "policy change")
-
-    def do_policy(self, kind: str, scope: str) -> None:
-        ledger, why = self.ledger, "policy change"
-        if kind == "retire":
-            ledger.retire_scope(scope, PLATFORM, why)
-        elif kind == "close":
-            ledger.close_scope_applications(scope, PLATFORM, why)
-        elif kind == "reopen":
-            ledger.reopen_scope_applications(scope, PLATFORM, why)
-        elif kind == "allow_live":
-            ledger.allow_unreviewed_live(PLATFORM, why)
-        else:
-            ledger.move_unreviewed_apps_to_sandbox(PLATFORM, why)
-
-    def do_disable(self, a: int) -> None:
-        self.ledger.disable_app(self.app(a)[0].client_id, PLATFORM, "spam")
-
-    def do_enable(self, a: int) -> None:
-        self.ledger.enable_app(self.app(a)[0].client_id, PLATFORM, "appeal")
-
-    def do_security(self, a: int, disable_implicit: bool) -> None:
-        app, owner = self.app(a)
-        self.ledger.change_app_security(
-            app.client_id, Actor.developer(owner), disable_implicit=disable_implicit
-        )
-
-    def do_tick(self, seconds: int) -> None:
-        self.clock.advance(seconds)
 
 
 # A fixed history touching every kind of command, for the PostgreSQL run.
@@ -376,7 +190,7 @@ def assert_replay_rebuilds_the_stored_aggregates(env: dict[str, str], clock: Clo
 
 def run_history(env: dict[str, str], clock: Clock, commands: list[tuple[Any, ...]]) -> History:
     ledger = Ledger(env=env, secret_key=TEST_SECRET_KEY, clock=clock)
-    history = History(ledger, clock)
+    history = History(ledger, clock, users=USERS, vary_redirects=True)
     try:
         history.run(commands)
     finally:
@@ -428,7 +242,7 @@ def test_aggregates_left_by_commands_equal_their_replay(
 
         ledger.save = remembering_save  # type: ignore[method-assign]
         try:
-            History(ledger, clock).run(commands)
+            History(ledger, clock, users=USERS, vary_redirects=True).run(commands)
             replayed = replayed_from_the_log(ledger)
         finally:
             ledger.close()

@@ -143,6 +143,9 @@ def facts_at(ledger: Ledger, token: UUID, scope: str, position: int) -> CheckFac
 USERS = ("ann", "bob", "cat", "dan")
 SCOPES = ("basic", "public_content", "follower_list", "comments", "relationships", "likes")
 REDIRECT_URI = "https://client.example/callback"
+# Registered beside REDIRECT_URI: a custom scheme with a query, asked for with more query.
+OTHER_REDIRECT_URI = "myapp://cb?x=1"
+OTHER_REDIRECT_ASKED = "myapp://cb?x=1&state=s"
 # (use case, permissions): mostly submissions that can succeed once applications are open.
 REVIEW_REQUESTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("own_content", ("basic",)),
@@ -168,14 +171,17 @@ class History:
     """Runs commands (tuples: name, arguments) against a ledger; refusals are part of history.
 
     Indexes wrap around what exists, so any drawn command names something. Each command goes
-    through the ledger's own methods, as a user of the application would call them.
+    through the ledger's own methods, as a user of the application would call them. With
+    ``vary_redirects``, consents to even-numbered apps ask for their second redirect URI.
     """
 
     ledger: Ledger
     clock: Callable[..., Any] | None = None
     on_project: Callable[[], Any] | None = None
+    users: tuple[str, ...] = USERS
+    vary_redirects: bool = False
     apps: list[tuple[ClientRegistered, str]] = field(default_factory=list)
-    codes: list[tuple[ClientRegistered, str]] = field(default_factory=list)
+    codes: list[tuple[ClientRegistered, str, str]] = field(default_factory=list)
     tokens: list[IssuedToken] = field(default_factory=list)
     reviews: list[UUID] = field(default_factory=list)
     refused: int = 0
@@ -190,9 +196,8 @@ class History:
                 self.refused += 1
         return self
 
-    @staticmethod
-    def user(i: int) -> str:
-        return USERS[i % len(USERS)]
+    def user(self, i: int) -> str:
+        return self.users[i % len(self.users)]
 
     def app(self, i: int) -> tuple[ClientRegistered, str]:
         if not self.apps:
@@ -217,7 +222,7 @@ class History:
             name=f"App {len(self.apps)}",
             description="prints photos",
             website="https://client.example",
-            redirect_uris=[REDIRECT_URI],
+            redirect_uris=[REDIRECT_URI, OTHER_REDIRECT_URI],
             actor=Actor.developer(owner),
             company_name="Co",
             contact_email="dev@client.example",
@@ -250,10 +255,11 @@ class History:
     def do_authorize(self, a: int, u: int, scopes: Sequence[str], implicit: bool) -> None:
         app, _ = self.app(a)
         name = self.user(u)
+        redirect = OTHER_REDIRECT_ASKED if self.vary_redirects and a % 2 == 0 else REDIRECT_URI
         result = self.ledger.authorize(
             client_id=app.client_id,
             username=name,
-            redirect_uri=REDIRECT_URI,
+            redirect_uri=redirect,
             scope=" ".join(scopes) if scopes else None,
             response_type="token" if implicit else "code",
         )
@@ -262,22 +268,23 @@ class History:
                 IssuedToken(result.access_token, result.token_id, app.client_id, name)
             )
         if result.code:
-            self.codes.append((app, result.code))
+            self.codes.append((app, result.code, redirect))
 
     def do_obtain(self, a: int, u: int, scopes: Sequence[str]) -> None:
         """The whole code flow at once: authorize, then exchange the code."""
         self.do_authorize(a, u, scopes, False)
         self.do_exchange(len(self.codes) - 1)
 
-    def do_exchange(self, c: int) -> None:
-        """Redeems a code; a code redeemed before is replayed, which revokes its token."""
+    def do_exchange(self, c: int, right_redirect: bool = True) -> None:
+        """Redeems a code (with the redirect URI it was issued for, or another); a code
+        redeemed before is replayed, which revokes its token."""
         if not self.codes:
             raise LedgerError("no code issued yet")
-        app, code = self.codes[c % len(self.codes)]
+        app, code, redirect = self.codes[c % len(self.codes)]
         issued = self.ledger.exchange_code(
             client_id=app.client_id,
             client_secret=app.client_secret,
-            redirect_uri=REDIRECT_URI,
+            redirect_uri=redirect if right_redirect else REDIRECT_URI + "/x",
             code=code,
         )
         self.tokens.append(
