@@ -57,7 +57,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +72,14 @@ if str(_ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from benchmarks.baseline_app import CREATE_TABLE, TABLE, seed_rows  # noqa: E402
+from benchmarks.postgres import (  # noqa: E402
+    add_pg_setting_option,
+    database,
+    fresh_schemas,
+    pg_settings,
+)
 from domain.actors import Actor  # noqa: E402
 from domain.api_keys import KeyRole  # noqa: E402
-from infrastructure.persistence import ensure_postgres_schema  # noqa: E402
-from infrastructure.postgres_server import ThrowawayPostgres  # noqa: E402
 from infrastructure.runtime import open_runtime  # noqa: E402
 from infrastructure.settings import Settings, SettingsError, build_settings  # noqa: E402
 
@@ -118,47 +122,6 @@ def free_port() -> int:
 
 
 # --- database -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def database(pg_settings: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """A PostgreSQL URL and a description of where it came from, for the block."""
-    url = os.environ.get("LEDGER_DATABASE_URL")
-    if url:
-        if pg_settings:
-            log("--pg-setting is ignored: LEDGER_DATABASE_URL names an existing server")
-        yield url, "LEDGER_DATABASE_URL (existing server)"
-        return
-    log("LEDGER_DATABASE_URL not set: starting a throwaway PostgreSQL")
-    server = ThrowawayPostgres(settings=pg_settings or None)
-    server.start()
-    try:
-        db_url = server.create_database("http_check")
-        log(f"throwaway PostgreSQL on {server.host}:{server.port}, database http_check")
-        extra = ", ".join(f"{k}={v}" for k, v in pg_settings.items()) or "default settings"
-        yield db_url, f"ThrowawayPostgres on port {server.port}, fresh database ({extra})"
-    finally:
-        server.stop()
-        log("throwaway PostgreSQL stopped")
-
-
-@contextlib.contextmanager
-def fresh_schema(url: str, name: str) -> Iterator[None]:
-    """Creates the schema for the block and drops it afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    ensure_postgres_schema(url, name)
-    try:
-        yield
-    finally:
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("SET lock_timeout = '10s'")
-                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                    sql.Identifier(name)))
-        except Exception as exc:
-            log(f"could not drop schema {name}: {exc}")
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -616,9 +579,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default: the ledger's LEDGER_POSTGRES_POOL_SIZE setting)")
     parser.add_argument("--generator", choices=("auto", "wrk", "httpx"), default="auto",
                         help="auto: wrk (apt-get installs it when missing, as root), else httpx")
-    parser.add_argument("--pg-setting", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra postgresql.conf line for the throwaway server (repeatable); "
-                        "ignored with LEDGER_DATABASE_URL")
+    add_pg_setting_option(parser)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else DEFAULTS
     for key, value in preset.items():
@@ -632,13 +593,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--threads must not exceed --connections")
     if args.pool_size is not None and args.pool_size < 1:
         parser.error("--pool-size must be at least 1")
-    settings: dict[str, str] = {}
-    for item in args.pg_setting:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            parser.error(f"--pg-setting takes KEY=VALUE, got {item!r}")
-        settings[key.strip()] = value.strip()
-    args.pg_settings = settings
+    args.pg_settings = pg_settings(parser, args)
     return args
 
 
@@ -706,8 +661,8 @@ def main(argv: list[str] | None = None) -> int:
             generator = HttpxGenerator(args.connections, args.threads)
             stack.callback(generator.close)
 
-        url, where = stack.enter_context(database(args.pg_settings))
-        stack.enter_context(fresh_schema(url, schema))
+        url, where = stack.enter_context(database(log, args.pg_settings, dbname="http_check"))
+        stack.enter_context(fresh_schemas(url, schema, log=log))
 
         pin_store_env(schema, pool_size)
         t0 = time.perf_counter()

@@ -1,8 +1,10 @@
-"""The PostgreSQL every benchmark runs on: LEDGER_DATABASE_URL, or a throwaway server it starts,
-with fresh schemas for the run, dropped afterwards."""
+"""The PostgreSQL every benchmark runs on: LEDGER_DATABASE_URL, or a throwaway server it starts
+(with extra postgresql.conf lines from ``--pg-setting``), with fresh schemas for the run, dropped
+afterwards."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 from collections.abc import Callable, Iterator
@@ -14,8 +16,11 @@ Log = Callable[[str], None]
 
 
 @contextlib.contextmanager
-def database(log: Log, pg_settings: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
-    """A PostgreSQL URL and a description of where it came from, for the block."""
+def database(
+    log: Log, pg_settings: dict[str, str] | None = None, *, dbname: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """A PostgreSQL URL and a description of where it came from, for the block; on a throwaway
+    server, in a fresh database ``dbname`` if one is named."""
     url = os.environ.get("LEDGER_DATABASE_URL")
     if url:
         if pg_settings:
@@ -26,9 +31,12 @@ def database(log: Log, pg_settings: dict[str, str] | None = None) -> Iterator[tu
     server = ThrowawayPostgres(settings=pg_settings or None)
     server.start()
     try:
-        log(f"throwaway PostgreSQL on {server.host}:{server.port}")
+        url = server.create_database(dbname) if dbname else server.url
+        log(f"throwaway PostgreSQL on {server.host}:{server.port}"
+            + (f", database {dbname}" if dbname else ""))
         extra = ", ".join(f"{k}={v}" for k, v in (pg_settings or {}).items()) or "default settings"
-        yield server.url, f"ThrowawayPostgres on port {server.port} ({extra})"
+        fresh = ", fresh database" if dbname else ""
+        yield url, f"ThrowawayPostgres on port {server.port}{fresh} ({extra})"
     finally:
         server.stop()
         log("throwaway PostgreSQL stopped")
@@ -57,3 +65,25 @@ def fresh_schemas(url: str, *names: str, log: Log) -> Iterator[None]:
                         )
             except Exception as exc:
                 log(f"could not drop schemas {', '.join(created)}: {exc}")
+
+
+def add_pg_setting_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra postgresql.conf line for the throwaway server (repeatable), "
+        "e.g. fsync=off; ignored with LEDGER_DATABASE_URL",
+    )
+
+
+def pg_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """The ``--pg-setting`` lines as a dict (a malformed one is a usage error)."""
+    settings: dict[str, str] = {}
+    for item in args.pg_setting:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            parser.error(f"--pg-setting takes KEY=VALUE, got {item!r}")
+        settings[key.strip()] = value.strip()
+    return settings

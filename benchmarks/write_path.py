@@ -55,7 +55,12 @@ if str(_ROOT) not in sys.path:
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate  # noqa: E402
 
-from benchmarks.postgres import database, fresh_schemas  # noqa: E402
+from benchmarks.postgres import (  # noqa: E402
+    add_pg_setting_option,
+    database,
+    fresh_schemas,
+    pg_settings,
+)
 from domain.actors import Actor  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from infrastructure.persistence import postgres_env  # noqa: E402
@@ -353,14 +358,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         + ", ".join(f"{k}={v}" for k, v in QUICK.items())
         + " (explicit options still win)",
     )
-    parser.add_argument(
-        "--pg-setting",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra postgresql.conf line for the throwaway server (repeatable), "
-        "e.g. fsync=off; ignored with LEDGER_DATABASE_URL",
-    )
+    add_pg_setting_option(parser)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else DEFAULTS
     for key, value in preset.items():
@@ -370,13 +368,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--seconds must be > 0; --rounds, --users and --apps at least 1")
     if args.memory_authorizations < 0:
         parser.error("--memory-authorizations must be >= 0")
-    settings: dict[str, str] = {}
-    for item in args.pg_setting:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            parser.error(f"--pg-setting takes KEY=VALUE, got {item!r}")
-        settings[key.strip()] = value.strip()
-    args.pg_settings = settings
+    args.pg_settings = pg_settings(parser, args)
     return args
 
 
