@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 # Where postgres_env points eventsourcing's APPLICATION_RECORDER_TOPIC.
 RECORDER_TOPIC = "infrastructure.event_store:LedgerPostgresRecorder"
@@ -23,42 +23,53 @@ RECORDER_TOPIC = "infrastructure.event_store:LedgerPostgresRecorder"
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Each (id, version) pair is looked up through the (originator_id, originator_version)
-        # primary key: OFFSET 0 keeps the planner from flattening the LATERAL subquery into a
-        # hash join, which the prepared statement's generic plan does by scanning the whole
-        # table. The last row carries the log's position, with NULLs elsewhere, and sorts last.
-        self.select_events_after_statement = SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state,"
-            " NULL::bigint AS position"
-            " FROM unnest(%s::{id_type}[], %s::integer[]) AS w(originator_id, after)"
-            " CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} AS t"
-            "  WHERE t.originator_id = w.originator_id AND t.originator_version > w.after"
-            "  OFFSET 0) AS e"
-            " UNION ALL SELECT NULL, NULL, NULL, NULL, max(notification_id) FROM {schema}.{table}"
-            " ORDER BY originator_id, originator_version"
-        ).format(
-            id_type=SQL(self.datastore.originator_id_type),
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
+        table = SQL("{}.{}").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
         )
+        # One branch per aggregate, each a range scan of the (originator_id, originator_version)
+        # primary key with scalar parameters; one more row carries the log's position.
+        self._branch = SQL(
+            "(SELECT originator_id, originator_version, topic, state, NULL::bigint AS position"
+            " FROM {table} WHERE originator_id = %s AND originator_version > %s)"
+        ).format(table=table)
+        self._position_row = SQL(
+            "SELECT NULL, NULL, NULL, NULL, max(notification_id) FROM {table}"
+        ).format(table=table)
+        self._statements: dict[int, Composed] = {}  # by number of aggregates
+
+    def _select_events_after_statement(self, count: int) -> Composed:
+        statement = self._statements.get(count)
+        if statement is None:
+            statement = SQL(" UNION ALL ").join([*[self._branch] * count, self._position_row])
+            self._statements[count] = statement
+        return statement
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_after(
         self, versions: Sequence[tuple[UUID, int]]
     ) -> tuple[Sequence[StoredEvent], int]:
         as_text = self.datastore.originator_id_type == "text"
-        ids = [str(aggregate_id) if as_text else aggregate_id for aggregate_id, _ in versions]
-        after = [version for _, version in versions]
+        params: list[Any] = []
+        for aggregate_id, version in versions:
+            params += (str(aggregate_id) if as_text else aggregate_id, version)
+        statement = self._select_events_after_statement(len(versions))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_events_after_statement, (ids, after), prepare=True)
+            curs.execute(statement, params, prepare=True)
             rows = curs.fetchall()
-        position = rows[-1]["position"] or 0
-        return [
-            StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
+        position = 0
+        events = []
+        for row in rows:
+            if row["originator_id"] is None:  # the log's position row
+                position = row["position"] or 0
+                continue
+            events.append(
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
             )
-            for row in rows[:-1]
-        ], position
+        # UNION ALL promises no order: each aggregate's events in version order, as documented.
+        events.sort(key=lambda e: (e.originator_id, e.originator_version))
+        return events, position
