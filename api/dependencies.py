@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from domain.ledger import Ledger
 from infrastructure.runtime import Runtime
 from infrastructure.settings import Settings
+from infrastructure.sign_in_throttle import SignInThrottle
 
 
 async def get_ledger(request: Request) -> Ledger:
@@ -33,6 +34,11 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime_of(request)
 
 
+async def get_sign_in_throttle(request: Request) -> SignInThrottle:
+    """Every process's count of failed password sign-ins, in the read-model database."""
+    return runtime_of(request).sign_in_throttle
+
+
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -41,3 +47,4 @@ async def get_settings(request: Request) -> Settings:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SignInThrottleDep = Annotated[SignInThrottle, Depends(get_sign_in_throttle)]

@@ -12,6 +12,8 @@ Choices worth knowing:
 - A refusal because of the current state (already revoked, already live, a policy already in
   force, a sandbox limit) is 409: the same request may succeed once the state changes.
 - ``ProjectionTimeoutError`` is 503 with ``Retry-After``: the read models lag, retry the read.
+- ``SignInThrottledError`` is 429 (RFC 6585 §4) with ``Retry-After`` in seconds until the
+  username's lock ends; only routes that check a password can answer it.
 - An authorization code that does not match is 400 (the legacy platform's answer), although its
   class name ends in ``NotFoundError``; only subclasses of ``NotFoundError`` are 404.
 
@@ -62,6 +64,7 @@ from domain.errors import (
     SandboxLimitError,
     ScopeApplicationsClosedError,
     ScopeRetiredError,
+    SignInThrottledError,
     TokenStateError,
 )
 
@@ -88,6 +91,7 @@ STATUS_BY_ERROR: dict[type[LedgerError], int] = {
     ReviewDecisionError: 409,
     ScopeApplicationsClosedError: 409,
     ScopeRetiredError: 409,
+    SignInThrottledError: 429,
     ProjectionTimeoutError: 503,
     LedgerError: 400,
 }
@@ -114,6 +118,7 @@ _MEANING: dict[int, str] = {
     404: "Something the request names does not exist (or is not the caller's to see)",
     409: "Refused because of the current state; the same request may succeed once it changes",
     422: "Invalid input: the message names each bad field",
+    429: "Too many wrong passwords for this username lately: retry after Retry-After seconds",
     503: "The read models did not reach the log position in time: retry (see Retry-After)",
 }
 _RFC6749_MEANING: dict[int, str] = {
@@ -122,21 +127,27 @@ _RFC6749_MEANING: dict[int, str] = {
     403: "insufficient_scope: the API key's role may not do this (RFC 6750 §3.1)",
     503: "temporarily_unavailable: retry (see Retry-After)",
 }
-_RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying",
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying",
                                        "schema": {"type": "string"}}}
+_RETRY_STATUSES = (429, 503)
+# Only routes that check a user's password can answer this; they declare it themselves.
+THROTTLED_STATUS = STATUS_BY_ERROR[SignInThrottledError]
 
 
 def _documented(status: int, model: type, description: str) -> dict[str, Any]:
     response: dict[str, Any] = {"model": model, "description": description}
-    if status == 503:
-        response["headers"] = _RETRY_AFTER_HEADER
+    if status in _RETRY_STATUSES:
+        response["headers"] = RETRY_AFTER_HEADER
     return response
 
 
 # Every status the tables can answer, plus malformed JSON (400) and invalid input (422).
 LEDGER_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: _documented(status, ErrorOut, _MEANING[status])
-    for status in sorted({*STATUS_BY_ERROR.values(), 400, 422})
+    for status in sorted({*STATUS_BY_ERROR.values(), 400, 422} - {THROTTLED_STATUS})
+}
+THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    THROTTLED_STATUS: _documented(THROTTLED_STATUS, ErrorOut, _MEANING[THROTTLED_STATUS])
 }
 RFC6749_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: _documented(status, Rfc6749ErrorOut, _RFC6749_MEANING[status])
@@ -232,8 +243,8 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="token-ledger"'
-    if status == 503:
-        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if status in _RETRY_STATUSES:
+        headers["Retry-After"] = str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))
     code = getattr(exc, "code", type(exc).__name__)
     return JSONResponse(
         status_code=status, content=error_body(code, exc.message), headers=headers or None

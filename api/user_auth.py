@@ -3,10 +3,11 @@ the signed session cookie of the OAuth sign-in pages.
 
 API keys belong to the platform's staff and machines; a platform user acts for herself with the
 password she signs in to the OAuth pages with, and her writes are recorded as ``Actor.user``.
-The password is checked as the sign-in page checks it (``api.oauth.signin.authenticate``): a
-wrong password and an unknown username cost the same argon2id verification and get the same
-401, which names the Basic realm (RFC 7617 §2). The cookie is verified by ``api.oauth.sessions``
-(signed, at most a working day old, ended by a password change).
+The password is checked as the sign-in page checks it (``api.oauth.signin.authenticate``): a wrong
+password and an unknown username cost the same argon2id verification and get the same 401, which
+names the Basic realm (RFC 7617 §2), and count alike towards the username's lock (then 429 with
+``Retry-After``, the password unchecked). The cookie is verified by ``api.oauth.sessions`` (signed,
+at most a working day old, ended by a password change).
 
 Two refusals are deliberate. Behind an SSO proxy password sign-in is off here as on the sign-in
 page, and the proxy's user header is not accepted either: the proxy adds it to every request,
@@ -27,11 +28,12 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyCookie, HTTPBasic, HTTPBasicCredentials
 from starlette.requests import HTTPConnection
 
-from api.dependencies import LedgerDep, SettingsDep
-from api.errors import LEDGER_ERROR_RESPONSES
+from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
+from api.errors import LEDGER_ERROR_RESPONSES, THROTTLED_RESPONSE
 from api.oauth.sessions import COOKIE_NAME, VisitorDep
 from api.oauth.signin import WRONG_CREDENTIALS, authenticate
 from domain.actors import Actor
+from domain.errors import SignInThrottledError
 
 logger = logging.getLogger(__name__)
 
@@ -98,17 +100,21 @@ class PlatformUser:
 
 
 def authenticate_user(
-    request: Request, ledger: LedgerDep, settings: SettingsDep, visitor: VisitorDep,
-    basic: BasicDep, _cookie: SessionCookieDep,
+    request: Request, ledger: LedgerDep, settings: SettingsDep, throttle: SignInThrottleDep,
+    visitor: VisitorDep, basic: BasicDep, _cookie: SessionCookieDep,
 ) -> PlatformUser:
     """Basic credentials when presented (a wrong pair is not retried with the cookie), else
-    the OAuth pages' session. Writes nothing."""
+    the OAuth pages' session. Writes nothing to the ledger."""
     if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
         raise HTTPException(status_code=403, detail=CROSS_SITE)
     if basic is not None:
         if settings.trusted_user_header:
             raise unauthorized(SSO_ONLY)
-        user = authenticate(ledger, basic.username, basic.password)
+        try:
+            user = authenticate(ledger, throttle, basic.username, basic.password)
+        except SignInThrottledError:
+            logger.info("platform user authentication throttled")
+            raise
         if user is None:
             logger.info("platform user authentication refused")
             raise unauthorized(WRONG_CREDENTIALS)
@@ -120,9 +126,11 @@ def authenticate_user(
 
 CurrentUser = Annotated[PlatformUser, Depends(authenticate_user)]
 
-# The ledger's error responses, with 401 and 403 as a platform user meets them.
+# The ledger's error responses, with 401 and 403 as a platform user meets them, and 429 for
+# a username with too many wrong passwords lately.
 USER_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     **LEDGER_ERROR_RESPONSES,
+    **THROTTLED_RESPONSE,
     401: {
         **LEDGER_ERROR_RESPONSES[401],
         "description": "No credentials, a wrong username or password, or a session that has "

@@ -8,6 +8,8 @@ endpoints can answer exactly as the old platform did; the domain itself knows no
 
 from __future__ import annotations
 
+import math
+
 
 class LedgerError(Exception):
     """Raised when a command is refused; nothing has been written."""
@@ -137,6 +139,23 @@ class NotPermittedError(LedgerError):
     """Raised when the acting principal's role or identity may not perform the command."""
 
     code = "not_permitted"
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+class SignInThrottledError(LedgerError):
+    """Raised when a username has had too many wrong passwords recently to check another."""
+
+    code = "sign_in_throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            "Too many failed sign-ins for this username: try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}."
+        )
+        self.retry_after = retry_after  # seconds until the lock ends
 
 
 # --- scopes and platform policy ----------------------------------------------------------------

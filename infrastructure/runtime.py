@@ -1,4 +1,5 @@
-"""One process's ledger: the write side, the read models, and the projector keeping them level.
+"""One process's ledger: the write side, the read models, the projector keeping them level, and
+the sign-in throttle (its table beside the read models, shared by every process).
 
 Writes that take something away (revocations of tokens, grants, apps, approvals, scopes) are
 acknowledged only once the read models have reached them: every process reads the same read
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import Projector, ProjectorRunner
 from infrastructure.read_model.queries import ReadModel
+from infrastructure.sign_in_throttle import SignInThrottle
 
 if TYPE_CHECKING:
     from domain.ledger import Ledger
@@ -29,6 +31,7 @@ class Runtime:
     db: Database
     projector: Projector
     read_model: ReadModel
+    sign_in_throttle: SignInThrottle
     runner: ProjectorRunner | None = None
 
     def acknowledge(self, position: int, timeout: float = ACKNOWLEDGE_TIMEOUT) -> int:
@@ -57,7 +60,10 @@ def open_runtime_on(
     ledger = Ledger(env, secret_key=secret_key, clock=clock)
     db = Database.from_env(env)
     projector = Projector(ledger.recorder, ledger.mapper, db)
-    runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position))
+    throttle = SignInThrottle(db, ledger.hasher)
+    throttle.create_table()
+    runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position),
+                      throttle)
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime

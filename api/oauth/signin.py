@@ -1,9 +1,11 @@
 """Signing in to (and out of) the OAuth pages with a platform user's password.
 
 The password is checked against the argon2id hash the ledger stores (``Ledger.set_user_password``);
-an unknown username costs the same hash verification, so timing does not tell which usernames
-exist, and the page says only that the pair was wrong. Neither the password nor the username is
-logged. After sign-in the browser goes back to the authorization request it came from; ``next``
+an unknown username costs the same hash verification, so timing does not tell which usernames exist,
+and the page says only that the pair was wrong. Guessing is throttled (``domain.sign_in_attempts``):
+after too many wrong passwords for a username, registered or not, its sign-in is refused for a while
+without checking the password (429, here and on ``/v1/me``). Neither the password nor the username
+is logged. After sign-in the browser goes back to the authorization request it came from; ``next``
 may only name that endpoint on this site (no open redirect).
 
 Behind an SSO proxy (``settings.trusted_user_header``) there is no password form, and posting
@@ -19,7 +21,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.dependencies import LedgerDep, SettingsDep
+from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
+from api.errors import RETRY_AFTER_HEADER
 from api.oauth.authorize import PATH as AUTHORIZE_PATH
 from api.oauth.csrf import FIELD as CSRF_FIELD
 from api.oauth.csrf import CsrfDep
@@ -39,9 +42,10 @@ from api.oauth.sessions import (
     set_session_cookie,
 )
 from api.passwords import hash_password, verify_password
-from domain.errors import LedgerError
+from domain.errors import LedgerError, SignInThrottledError
 from domain.ledger import Ledger
 from domain.users import User
+from infrastructure.sign_in_throttle import SignInThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +71,28 @@ def _dummy_hash() -> str:
     return hash_password("no user has this password")
 
 
-def authenticate(ledger: Ledger, username: str, password: str) -> User | None:
-    """The user whose password this is, or None."""
+def authenticate(
+    ledger: Ledger, throttle: SignInThrottle, username: str, password: str
+) -> User | None:
+    """The user whose password this is, or None; ``SignInThrottledError``, without checking
+    the password, while the username is locked. A wrong password counts against the username
+    typed (registered or not); a right one clears its count."""
     if not username or not password or len(password) > MAX_PASSWORD_CHARS:
         return None
+    now = ledger.clock()
+    attempts = throttle.attempts(username)
+    if attempts is not None:
+        attempts.require_unlocked(now)
+    user = _verified_user(ledger, username, password)
+    if user is None:
+        if throttle.record_failure(username, now).is_locked(now):
+            logger.warning("password sign-in locked after repeated wrong passwords")
+    elif attempts is not None:
+        throttle.clear(username)
+    return user
+
+
+def _verified_user(ledger: Ledger, username: str, password: str) -> User | None:
     try:
         user = ledger.user(username)
     except LedgerError:  # UserNotFoundError, or a name that cannot be one
@@ -99,8 +121,32 @@ def _app_name(ledger: Ledger, next_url: str) -> str:
         return "the app"
 
 
+def _signin_again(
+    request: Request, ledger: Ledger, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    next_url: str, username: str, error: str, *, status: int,
+) -> Response:
+    """The sign-in page once more, saying why the last attempt did not sign in."""
+    page = signin_page(
+        action=request.scope.get("root_path", "").rstrip("/") + SIGNIN_PATH,
+        csrf_token=csrf.token(visitor.session, None),
+        next_url=next_url,
+        app_name=_app_name(ledger, next_url),
+        username=username,
+        error=error,
+    )
+    response = HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
+    visitor.keep_session(response, request, codec)
+    return response
+
+
 @router.post(SIGNIN_PATH, response_class=HTMLResponse, summary="Sign in with a password",
-             responses={303: {"description": "Signed in: back to the authorization page"}},
+             responses={
+                 303: {"description": "Signed in: back to the authorization page"},
+                 429: {"description": "Too many wrong passwords for this username lately: "
+                                      "the sign-in page again, saying how long to wait",
+                       "content": {"text/html": {"schema": {"type": "string"}}},
+                       "headers": RETRY_AFTER_HEADER},
+             },
              openapi_extra=documented_form(
                  Param(CSRF_FIELD, "The sign-in page's CSRF token", required=True),
                  Param("next", "The authorization request to go back to", required=True),
@@ -109,27 +155,25 @@ def _app_name(ledger: Ledger, next_url: str) -> str:
              ))
 def sign_in(
     request: Request, form: FormDep, ledger: LedgerDep, settings: SettingsDep,
-    visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    throttle: SignInThrottleDep, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
 ) -> Response:
     if settings.trusted_user_header:
         raise PasswordSignInDisabledError()
     csrf.require(visitor.session, None, form.get(CSRF_FIELD))
     next_url = safe_next(request, form.get("next"))
     username = form.get("username", "").strip()
-    user = authenticate(ledger, username, form.get("password", ""))
+    try:
+        user = authenticate(ledger, throttle, username, form.get("password", ""))
+    except SignInThrottledError as error:
+        logger.info("oauth sign-in throttled")
+        response = _signin_again(request, ledger, visitor, codec, csrf, next_url, username,
+                                 error.message, status=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if user is None:
         logger.info("oauth sign-in refused")
-        page = signin_page(
-            action=request.scope.get("root_path", "").rstrip("/") + SIGNIN_PATH,
-            csrf_token=csrf.token(visitor.session, None),
-            next_url=next_url,
-            app_name=_app_name(ledger, next_url),
-            username=username,
-            error=WRONG_CREDENTIALS,
-        )
-        response: Response = HTMLResponse(page, headers=PAGE_HEADERS)
-        visitor.keep_session(response, request, codec)
-        return response
+        return _signin_again(request, ledger, visitor, codec, csrf, next_url, username,
+                             WRONG_CREDENTIALS, status=200)
     # A new nonce: whatever session the browser had before (perhaps planted) ends here.
     session = Session.fresh(user.username, codec.password_mark(user.password_hash))
     response = RedirectResponse(next_url, status_code=303, headers=PAGE_HEADERS)

@@ -91,10 +91,15 @@ def create_tables(db: Database) -> None:
         _create(db, cur)
 
 
-def _create(db: Database, cur: Cursor) -> None:
+def serialise_creators(db: Database, cur: Cursor) -> None:
+    """Makes concurrent creators of tables (several service processes starting at once) wait
+    for each other until the transaction ends: PostgreSQL's CREATE TABLE IF NOT EXISTS races."""
     if db.dialect == "postgres":
-        # Serialise concurrent creators (several service processes starting at once).
         cur.execute("SELECT pg_advisory_xact_lock(7291004)")
+
+
+def _create(db: Database, cur: Cursor) -> None:
+    serialise_creators(db, cur)
     for statement in TABLES:
         cur.execute(statement)
 

@@ -16,7 +16,7 @@ ALL_ERRORS = sorted(
 
 def instance(cls: type[errors.LedgerError]) -> errors.LedgerError:
     """An instance whatever the constructor asks for."""
-    for args in ((), ("x",), ("x", "y"), (1, 0, 1.0)):
+    for args in ((), ("x",), (60,), ("x", "y"), (1, 0, 1.0)):
         try:
             return cls(*args)  # type: ignore[arg-type]
         except TypeError:
@@ -47,6 +47,7 @@ def test_every_domain_error_is_a_client_error_or_a_retry(cls: type[errors.Ledger
         (errors.InvalidInputError, 422),
         (errors.InvalidScopeError, 422),
         (errors.InvalidAsOfError, 422),
+        (errors.SignInThrottledError, 429),
         (errors.ProjectionTimeoutError, 503),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else str(v),
