@@ -124,8 +124,6 @@ class CatchUpRepository(Repository[UUID]):
                     return _EVICTED
                 seen = cached.version if cached is not None else 0
                 events = [mapper.to_domain_event(r) for r in records if r.originator_version > seen]
-                if cached is not None and not events:
-                    return cached
                 aggregate = project_aggregate(cached, events)
                 if aggregate is not None and cached is None:
                     self.cache.put(aggregate_id, aggregate)
