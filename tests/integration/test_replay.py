@@ -30,12 +30,11 @@ from hypothesis import strategies as st
 from domain.ledger import Ledger
 from infrastructure.persistence import sqlite_env
 from tests.conftest import TEST_SECRET_KEY
-from tests.support.aggregate_facts import History
+from tests.support.aggregate_facts import SCOPES, History
 from tests.support.clock import Clock
 from tests.support.ledger_setup import stored_notifications
 
 USERS = ("ann", "bob", "cat", "Dan")  # Dan: usernames are matched without regard to case
-SCOPES = ("basic", "public_content", "follower_list", "comments", "relationships", "likes")
 # (use case, permissions): mostly submissions that can succeed, some the rules refuse.
 REVIEW_REQUESTS = (
     ("own_content", ("basic",)),
