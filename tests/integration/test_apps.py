@@ -33,6 +33,7 @@ from tests.support.ledger_setup import (
     PLATFORM,
     REDIRECT_URI,
     authorize,
+    refused,
     register_app,
     register_developer_and_app,
     register_user,
@@ -367,12 +368,8 @@ APP_REFUSALS: dict[str, tuple[type[LedgerError], Attempt]] = {
 def test_refused_app_command_writes_nothing(
     ledger: Ledger, world: World, error: type[LedgerError], attempt: Attempt
 ) -> None:
-    before = ledger.position()
-
-    with pytest.raises(error):
+    with refused(ledger, error):
         attempt(ledger, world)
-
-    assert ledger.position() == before
 
 
 FRESH_LEDGER_REFUSALS: dict[str, tuple[type[LedgerError], Attempt]] = {
@@ -404,12 +401,8 @@ def test_refused_command_on_a_ledger_never_used_before_writes_nothing(
     ledger: Ledger, app: ClientRegistered, error: type[LedgerError], attempt: Attempt
 ) -> None:
     register_user(ledger, "mallory")
-    before = ledger.position()
-
-    with pytest.raises(error):
+    with refused(ledger, error):
         attempt(ledger, World(app, app))
-
-    assert ledger.position() == before
 
 
 # --- reload ------------------------------------------------------------------------------------

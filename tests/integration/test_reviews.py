@@ -38,6 +38,7 @@ from tests.support.ledger_setup import (
     authorize,
     decide_review,
     open_scope_applications,
+    refused,
     register_app,
     register_developer_and_app,
     register_user,
@@ -584,12 +585,8 @@ REVIEW_REFUSALS: dict[str, tuple[type[LedgerError], Attempt]] = {
 def test_refused_review_command_writes_nothing(
     ledger: Ledger, world: World, error: type[LedgerError], attempt: Attempt
 ) -> None:
-    before = ledger.position()
-
-    with pytest.raises(error):
+    with refused(ledger, error):
         attempt(ledger, world)
-
-    assert ledger.position() == before
 
 
 # --- reload ------------------------------------------------------------------------------------
