@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The README's "Walkthrough: the life of a permission", as one script: the same commands, in the
-# same order, plus `| expect '<jq test>'` after the answers whose content matters, so a wrong
-# answer stops the script.
+# The life of a permission, as one script (docs/api.md explains each step): the commands in
+# order, plus `| expect '<jq test>'` after the answers whose content matters, so a wrong answer
+# stops the script.
 #
 # Needs a running ledger with a fresh store (the usernames are fixed) and this shell pointed at
 # the same store, because the first admin key is made with the `ledger` command:
