@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench seed
 
 install: $(STAMP)
 
@@ -35,3 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/write_path.py
 	$(BIN)/python benchmarks/decisions.py
 	$(BIN)/python benchmarks/http_check.py
+
+# Development only: appends a generated history to the configured (development) store.
+seed: $(STAMP)
+	$(BIN)/python -m tools.seed

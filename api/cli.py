@@ -8,7 +8,6 @@ import typer
 
 from api.keys_cli import keys
 from api.projections_cli import projections
-from api.seed_cli import seed
 from api.users_cli import users
 from infrastructure.settings import SettingsError, build_settings
 
@@ -22,7 +21,6 @@ app = typer.Typer(
 
 app.add_typer(projections, name="projections")
 app.add_typer(keys, name="keys")
-app.command(name="seed")(seed)
 app.add_typer(users, name="users")
 
 

@@ -1,7 +1,7 @@
 """Decisions benchmark: permission checks, as-of checks, rebuilds, projection lag and
 revoke-then-check, each against a baseline measured in the same run on the same server.
 
-On one PostgreSQL server, with realistic logs made by ``infrastructure.log_generator`` (the
+On one PostgreSQL server, with realistic logs made by ``tools.log_generator`` (the
 ledger's own commands) in fresh schemas:
 
 (a) checks/s: ``runtime.read_model.check(token, scope)`` in this process, against SELECTs of one
@@ -73,7 +73,7 @@ if str(_ROOT) not in sys.path:
 from benchmarks.postgres import database, fresh_schemas  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.errors import LedgerError, ProjectionTimeoutError  # noqa: E402
-from infrastructure.log_generator import (  # noqa: E402
+from tools.log_generator import (  # noqa: E402
     BatchedLedger,
     GeneratedApp,
     GeneratedLog,

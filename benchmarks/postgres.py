@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from infrastructure.persistence import ensure_postgres_schema
-from infrastructure.postgres_server import ThrowawayPostgres
+from tools.postgres_server import ThrowawayPostgres
 
 Log = Callable[[str], None]
 

@@ -64,7 +64,7 @@ from benchmarks.postgres import (  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from infrastructure.persistence import postgres_env  # noqa: E402
-from infrastructure.postgres_server import (  # noqa: E402
+from tools.postgres_server import (  # noqa: E402
     PostgresUnavailableError,
 )
 

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from infrastructure.postgres_server import PostgresUnavailableError, ThrowawayPostgres
+from tools.postgres_server import PostgresUnavailableError, ThrowawayPostgres
 
 _TRUE = {"1", "true", "yes", "on"}
 

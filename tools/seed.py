@@ -1,9 +1,11 @@
-"""`ledger seed`: append a realistic history of about N events to the configured store.
+"""`python -m tools.seed`: append a realistic history of about N events to the configured store.
 
 For development, demos and benchmarks: developers, apps, reviews, sandbox users, users,
 authorizations and code exchanges, revocations, deauthorizations, disabled apps and the
-platform's policy changes, all made by the ledger's own commands (``infrastructure.log_generator``).
-The log is append-only, so seeded events stay: outside development it takes ``--force``.
+platform's policy changes, all made by the ledger's own commands (``tools.log_generator``).
+The log is append-only, so seeded events stay for good: this development tool is not part of
+the installed ``ledger`` command, and it refuses any ledger whose ``LEDGER_ENVIRONMENT`` is not
+development.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import typer
 from infrastructure.settings import SettingsError, build_settings
 
 if TYPE_CHECKING:
-    from infrastructure.log_generator import SampleToken
+    from tools.log_generator import SampleToken
 
 
 def seed(
@@ -44,14 +46,9 @@ def seed(
     sample_tokens: Annotated[
         int, typer.Option("--sample-tokens", min=0, help="How many tokens to sample")
     ] = 100,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Seed even outside development (seeded events stay in "
-                     "the log for good)"),
-    ] = False,
 ) -> None:
     """Append a realistic history of about N events (made by the ledger's own commands)."""
-    from infrastructure.log_generator import generate_log
+    from tools.log_generator import generate_log
     from infrastructure.read_model.writer import ProjectionConflictError
     from infrastructure.runtime import open_runtime
 
@@ -60,10 +57,10 @@ def seed(
     except SettingsError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    if not settings.is_development and not force:
+    if not settings.is_development:
         typer.echo(
             f"refusing to seed a {settings.environment!r} ledger: its log is append-only, so "
-            "the generated users, apps and tokens would stay for good (use --force to insist)",
+            "the generated users, apps and tokens would stay for good",
             err=True,
         )
         raise typer.Exit(code=2)
@@ -108,3 +105,7 @@ def _write_tokens(path: Path, tokens: list[SampleToken]) -> None:
                 "client_id": token.client_id, "username": token.username, "scope": token.scope,
                 "allowed": token.allowed, "reason": token.reason,
             }) + "\n")
+
+
+if __name__ == "__main__":
+    typer.run(seed)
