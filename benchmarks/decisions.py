@@ -73,6 +73,9 @@ if str(_ROOT) not in sys.path:
 from benchmarks.postgres import database, fresh_schemas  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.errors import LedgerError, ProjectionTimeoutError  # noqa: E402
+from infrastructure.persistence import postgres_env  # noqa: E402
+from infrastructure.read_model.projector import rebuild  # noqa: E402
+from infrastructure.runtime import Runtime, open_runtime_on  # noqa: E402
 from tools.log_generator import (  # noqa: E402
     BatchedLedger,
     GeneratedApp,
@@ -80,9 +83,6 @@ from tools.log_generator import (  # noqa: E402
     SampleToken,
     generate_log,
 )
-from infrastructure.persistence import postgres_env  # noqa: E402
-from infrastructure.read_model.projector import rebuild  # noqa: E402
-from infrastructure.runtime import Runtime, open_runtime_on  # noqa: E402
 
 TARGETS = {"check_ratio": 0.5, "as_of_ratio": 1.5, "rebuild_ratio": 0.2, "lag_p99_ms": 100.0,
            "revocation_violations": 0}

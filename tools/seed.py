@@ -48,9 +48,9 @@ def seed(
     ] = 100,
 ) -> None:
     """Append a realistic history of about N events (made by the ledger's own commands)."""
-    from tools.log_generator import generate_log
     from infrastructure.read_model.writer import ProjectionConflictError
     from infrastructure.runtime import open_runtime
+    from tools.log_generator import generate_log
 
     try:
         settings = build_settings()

@@ -12,10 +12,10 @@ import pytest
 
 from domain.identity import grant_id
 from domain.ledger import Ledger
-from tools.log_generator import BatchedLedger, generate_log
 from infrastructure.persistence import sqlite_env
 from infrastructure.runtime import Runtime
 from tests.conftest import TEST_SECRET_KEY
+from tools.log_generator import BatchedLedger, generate_log
 
 N = 1_500
 
