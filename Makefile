@@ -24,7 +24,7 @@ run: $(STAMP)
 
 # Two workers (the machines have two cores); each starts its own throwaway PostgreSQL.
 test: $(STAMP)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --cov --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
