@@ -190,18 +190,17 @@ class ReadModel:
         if position > end:
             raise PositionBeyondLogError(position, end)
         if not bounded:
-            return self._wait(position, timeout)
+            return self._wait(position, reached, timeout)
         if not self._waiting.acquire(blocking=False):
             raise ReadsBusyError(self.max_waiting)
         try:
-            return self._wait(position, timeout)
+            return self._wait(position, reached, timeout)
         finally:
             self._waiting.release()
 
-    def _wait(self, position: int, timeout: float) -> int:
+    def _wait(self, position: int, reached: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         delay = 0.001
-        reached = 0
         while time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
