@@ -437,6 +437,35 @@ class ProjectionTimeoutError(LedgerError):
         self.reached = reached
 
 
+class ReadsBusyError(ProjectionTimeoutError):
+    """Raised when so many reads of one process already wait for the read models that one more
+    could take the last threads the process answers with."""
+
+    code = "reads_busy"
+
+    def __init__(self, waiting: int) -> None:
+        LedgerError.__init__(
+            self, f"{waiting} reads already wait for the read models to reach a log position; "
+            "retry the read"
+        )
+        self.waiting = waiting
+
+
+class PositionBeyondLogError(InvalidInputError):
+    """Raised when a read demands a log position beyond the end of the log, which no write
+    has answered and which may never be reached."""
+
+    code = "position_beyond_log"
+
+    def __init__(self, position: int, end: int) -> None:
+        super().__init__(
+            f"Log position {position} is beyond the end of the log (position {end} now); "
+            "demand only a position a write answered"
+        )
+        self.position = position
+        self.end = end
+
+
 class InvalidAsOfError(InvalidInputError):
     """Raised when a read asks for a moment or position the log cannot answer for."""
 

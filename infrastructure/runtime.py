@@ -38,7 +38,7 @@ class Runtime:
         """Waits until checks in every process see the write at ``position``."""
         if self.runner is None:
             self.projector.catch_up()
-        return self.read_model.wait_for(position, timeout)
+        return self.read_model.wait_for(position, timeout, bounded=False)
 
     def close(self) -> None:
         if self.runner is not None:

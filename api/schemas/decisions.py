@@ -26,13 +26,13 @@ def parse_as_of(value: Any) -> int | datetime | None:
     if isinstance(value, bool):
         raise ValueError("as_of is a log position or an ISO 8601 date-time, not a boolean")
     if isinstance(value, int):
-        return value
+        return _position(value)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
         text = value.strip()
         if _INTEGER.match(text):
-            return int(text)
+            return _position(int(text))
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
@@ -43,6 +43,13 @@ def parse_as_of(value: Any) -> int | datetime | None:
     else:
         raise ValueError("as_of is a log position (an integer) or an ISO 8601 date-time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _position(value: int) -> int:
+    """A log position is stored as a signed 64-bit integer: anything above is no position."""
+    if value > MAX_POSITION:
+        raise ValueError(f"as_of is a log position of at most {MAX_POSITION}")
+    return value
 
 
 AsOf = Annotated[int | datetime | None, BeforeValidator(parse_as_of)]

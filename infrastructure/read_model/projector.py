@@ -4,6 +4,11 @@ With SQLite it runs in a thread of the one service process. With PostgreSQL ever
 process runs one, but only the holder of a session advisory lock projects; the others stand by
 and take over within about a second when the holder's connection goes (a crash drops it).
 Whoever projects resumes from the tracking position, so there is no gap and no duplicate.
+
+A projector keeps the position it last wrote instead of reading it before every look at the log.
+While idle it compares that position with the tracking row now and then: a rebuild (or a rebuild
+that died half way) empties the read models under a running leader, and the leader must project
+them again without waiting for a write to reveal the reset.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
 REBUILD_BATCH = 5000  # a rebuild has the whole log to read: fewer, larger transactions
+RESET_CHECK_INTERVAL = 0.1  # seconds between an idle projector's looks for a reset
 
 
 class Projector:
@@ -67,6 +73,15 @@ class Projector:
             if progress is not None:
                 progress(len(notifications))
 
+    def notice_reset(self) -> bool:
+        """Forgets the position this projector last wrote when the tracking row no longer
+        holds it (the read models were reset by a rebuild); answers whether it did."""
+        if self._known is None or self.position() == self._known:
+            return False
+        log.info("the read models were reset; projecting them again")
+        self._known = None
+        return True
+
 
 def leadership_key(db: Database) -> int:
     """One advisory-lock key per read-model schema, so stores in one server don't contend."""
@@ -78,8 +93,10 @@ class ProjectorRunner:
     """Runs a projector in a background thread until stopped (leader-elected on PostgreSQL)."""
 
     def __init__(self, projector: Projector, *, poll_interval: float = 0.002,
-                 standby_interval: float = 0.5, notify_timeout: float = 0.1) -> None:
+                 standby_interval: float = 0.5, notify_timeout: float = 0.1,
+                 reset_check_interval: float = RESET_CHECK_INTERVAL) -> None:
         self.projector = projector
+        self.reset_check_interval = reset_check_interval
         self.poll_interval = poll_interval  # SQLite: how often to look for new events
         self.notify_timeout = notify_timeout  # PostgreSQL: the longest wait between looks
         self.standby_interval = standby_interval
@@ -153,6 +170,7 @@ class ProjectorRunner:
         self, still_leader: Callable[[], bool], wait_for_events: Callable[[], object]
     ) -> None:
         idle = 0
+        next_reset_check = time.monotonic() + self.reset_check_interval
         while not self.stopping.is_set():
             if self.projector.catch_up():
                 idle = 0
@@ -160,6 +178,10 @@ class ProjectorRunner:
             idle += 1
             if idle % 10 == 0 and not still_leader():
                 return
+            if time.monotonic() >= next_reset_check:
+                next_reset_check = time.monotonic() + self.reset_check_interval
+                if self.projector.notice_reset():
+                    continue
             wait_for_events()
 
 
@@ -169,22 +191,38 @@ def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
 
     Safe while services run: reads of "now" wait until the rebuilt models reach the furthest
     position ever projected. On PostgreSQL, if a service process holds the projector lock, that
-    leader re-projects (its next batch finds the reset tracking position) and this call follows
-    its progress; otherwise this call projects, holding the lock.
+    leader re-projects (it notices the reset within ``RESET_CHECK_INTERVAL``, idle or not) and
+    this call follows its progress, taking the lock and projecting itself should the leader
+    go; otherwise this call projects, holding the lock.
     """
     db = projector.db
     reset_tables(db)
     projector._known = None
     if not isinstance(db, PostgresDatabase):
         return _project_all(projector, progress)
+    target = projector.recorder.max_notification_id() or 0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen = 0
     with db.connect(autocommit=True) as conn:
         key = leadership_key(db)
-        if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
-            try:
-                return _project_all(projector, progress)
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-    return _follow(projector, progress, timeout)
+        while True:
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                try:
+                    start = projector.position()  # what a leader that went had projected
+                    if progress is not None and start > seen:
+                        progress(start - seen)
+                    return start + _project_all(projector, progress)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            reached = projector.position()  # the leading service's progress
+            if progress is not None and reached > seen:
+                progress(reached - seen)
+            seen = max(seen, reached)
+            if reached >= target:
+                return reached
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"the leading projector reached {reached} of {target}")
+            time.sleep(0.05)
 
 
 def _project_all(projector: Projector, progress: Callable[[int], None] | None) -> int:
@@ -198,21 +236,3 @@ def _project_all(projector: Projector, progress: Callable[[int], None] | None) -
                 applied = projector.position()
     finally:
         projector.batch_size = usual
-
-
-def _follow(projector: Projector, progress: Callable[[int], None] | None,
-            timeout: float | None) -> int:
-    """Watches the leading service re-project up to the log's end."""
-    target = projector.recorder.max_notification_id() or 0
-    deadline = None if timeout is None else time.monotonic() + timeout
-    seen = 0
-    while True:
-        reached = projector.position()
-        if progress is not None and reached > seen:
-            progress(reached - seen)
-        seen = max(seen, reached)
-        if reached >= target:
-            return reached
-        if deadline is not None and time.monotonic() > deadline:
-            raise TimeoutError(f"the leading projector reached {reached} of {target}")
-        time.sleep(0.05)

@@ -7,6 +7,7 @@ that turns facts into a decision is the domain's (``domain.decisions.decide``).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,13 @@ from domain.apps import Mode
 from domain.credentials import SecretHasher
 from domain.decisions import CheckFacts, Decision, Reason, decide
 from domain.endpoints import required_scopes
-from domain.errors import InvalidAsOfError, ProjectionTimeoutError, UserNotFoundError
+from domain.errors import (
+    InvalidAsOfError,
+    PositionBeyondLogError,
+    ProjectionTimeoutError,
+    ReadsBusyError,
+    UserNotFoundError,
+)
 from domain.identity import app_id_from_client_id
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projection import (
@@ -36,6 +43,9 @@ from infrastructure.read_model.writer import TRACKING_NAME
 
 AsOf = int | datetime | None
 DEFAULT_TIMEOUT = 5.0  # seconds a read waits for the projections to reach a demanded position
+# Reads of one process that may wait at once: well under the 40 threads a process answers
+# synchronous routes with, so waiting reads cannot keep /health and the rest from a thread.
+MAX_WAITING_READS = 16
 
 _HELD = "from_pos <= :p AND (to_pos IS NULL OR to_pos > :p)"
 
@@ -136,11 +146,14 @@ class ReadModel:
     """Reads of the projected, temporal read models."""
 
     def __init__(
-        self, db: Database, hasher: SecretHasher, log_position: Callable[[], int]
+        self, db: Database, hasher: SecretHasher, log_position: Callable[[], int],
+        max_waiting: int = MAX_WAITING_READS,
     ) -> None:
         self.db = db
         self.hasher = hasher
-        self.log_position = log_position  # the event store's last position, for moments
+        self.log_position = log_position  # the event store's last position
+        self.max_waiting = max_waiting
+        self._waiting = threading.BoundedSemaphore(max_waiting)
         aggregate = "string_agg(object, ' ')" if db.dialect == "postgres" else \
             "group_concat(object, ' ')"
         self._check_sql = db.sql(_check_sql(aggregate))
@@ -163,11 +176,29 @@ class ReadModel:
             return 0, 0
         return int(rows[0][0]), int(rows[0][1] or 0)
 
-    def wait_for(self, position: int | None, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Blocks until the read models reach ``position``; answers the position reached."""
+    def wait_for(self, position: int | None, timeout: float = DEFAULT_TIMEOUT, *,
+                 bounded: bool = True) -> int:
+        """Blocks until the read models reach ``position``; answers the position reached.
+
+        A position beyond the end of the log is refused at once: no write answered it, and
+        it may never come. A read (``bounded``) waits only while fewer than ``max_waiting``
+        others do; an acknowledgement of a write just made always may."""
         reached = self.position()
         if position is None or reached >= position:
             return reached
+        end = self.log_position()
+        if position > end:
+            raise PositionBeyondLogError(position, end)
+        if not bounded:
+            return self._wait(position, reached, timeout)
+        if not self._waiting.acquire(blocking=False):
+            raise ReadsBusyError(self.max_waiting)
+        try:
+            return self._wait(position, reached, timeout)
+        finally:
+            self._waiting.release()
+
+    def _wait(self, position: int, reached: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         delay = 0.001
         while time.monotonic() < deadline:

@@ -28,7 +28,8 @@ def instance(cls: type[errors.LedgerError]) -> errors.LedgerError:
 def test_every_domain_error_is_a_client_error_or_a_retry(cls: type[errors.LedgerError]) -> None:
     status = status_for(instance(cls))
 
-    assert 400 <= status < 500 or (cls is errors.ProjectionTimeoutError and status == 503)
+    assert 400 <= status < 500 or (issubclass(cls, errors.ProjectionTimeoutError)
+                                   and status == 503)
 
 
 @pytest.mark.parametrize(
@@ -47,8 +48,10 @@ def test_every_domain_error_is_a_client_error_or_a_retry(cls: type[errors.Ledger
         (errors.InvalidInputError, 422),
         (errors.InvalidScopeError, 422),
         (errors.InvalidAsOfError, 422),
+        (errors.PositionBeyondLogError, 422),
         (errors.SignInThrottledError, 429),
         (errors.ProjectionTimeoutError, 503),
+        (errors.ReadsBusyError, 503),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else str(v),
 )

@@ -33,8 +33,14 @@ from domain.ledger import Ledger
 from infrastructure.persistence import postgres_env, sqlite_env
 from infrastructure.read_model import writer
 from infrastructure.read_model.checksum import checksum
-from infrastructure.read_model.database import Database
-from infrastructure.read_model.projector import Projector, ProjectorRunner, rebuild
+from infrastructure.read_model.database import Database, PostgresDatabase
+from infrastructure.read_model.projector import (
+    Projector,
+    ProjectorRunner,
+    leadership_key,
+    rebuild,
+)
+from infrastructure.read_model.schema import reset_tables
 from infrastructure.read_model.writer import ProjectionConflictError
 from infrastructure.runtime import Runtime, open_runtime_on
 from tests.conftest import TEST_SECRET_KEY
@@ -372,6 +378,108 @@ def test_a_revocation_once_acknowledged_stays_denied_while_the_models_are_rebuil
     assert answers
     assert allowed == [], f"the revoked token was allowed again at positions {allowed}"
     assert failed == []
+
+
+REBUILD_SECONDS = 10.0
+
+
+def idle_service_with_a_token(env: dict[str, str], opened: Callable[..., Runtime]
+                              ) -> tuple[Runtime, Any]:
+    """A service process whose projector has projected every event and waits for more."""
+    service = opened(env, run_projector=True)
+    history = write_history(service.ledger, [*PRELUDE, ("authorize", 0, 0, ["basic"], True)])
+    service.read_model.wait_for(service.ledger.position(), timeout=REBUILD_SECONDS)
+    time.sleep(0.3)  # idle: no write follows
+    return service, history.tokens[0]
+
+
+def rebuild_as_the_cli_does(env: dict[str, str], opened: Callable[..., Runtime]) -> int:
+    """``ledger projections rebuild`` from another process; fails the test if it hangs."""
+    operator = opened(env)
+    answers: list[int | BaseException] = []
+
+    def run() -> None:
+        try:
+            answers.append(rebuild(operator.projector, lambda _applied: None,
+                                   timeout=3 * REBUILD_SECONDS))
+        except BaseException as exc:  # reported below
+            answers.append(exc)
+
+    rebuilding = threading.Thread(target=run, daemon=True)
+    rebuilding.start()
+    rebuilding.join(REBUILD_SECONDS)
+    assert not rebuilding.is_alive(), f"the rebuild did not return within {REBUILD_SECONDS} s"
+    assert isinstance(answers[0], int), answers[0]
+    return answers[0]
+
+
+@pytest.mark.postgres
+def test_a_rebuild_while_the_leading_service_is_idle_returns_and_reads_of_now_are_served(
+    pg_env: dict[str, str], opened: Callable[..., Runtime]
+) -> None:
+    service, token = idle_service_with_a_token(pg_env, opened)
+    assert service.runner is not None
+    assert service.runner.is_leader.is_set()
+    end = service.ledger.position()
+
+    assert rebuild_as_the_cli_does(pg_env, opened) == end
+
+    decision = service.read_model.check(token.access_token, "basic", timeout=1.0)
+    assert decision.allowed
+    assert decision.position == end
+    assert service.ledger.position() == end  # served without any new write
+
+
+@pytest.mark.postgres
+def test_a_rebuild_following_a_leader_that_goes_takes_over_and_finishes(
+    pg_env: dict[str, str], opened: Callable[..., Runtime]
+) -> None:
+    writer_process = opened(pg_env)
+    write_history(writer_process.ledger, [*PRELUDE, ("authorize", 0, 0, ["basic"], True)])
+    writer_process.projector.catch_up()
+    end = writer_process.ledger.position()
+    # A leader that holds the lock but projects nothing, until its connection goes.
+    db = writer_process.db
+    assert isinstance(db, PostgresDatabase)
+    leader = db.connect(autocommit=True)
+    assert leader.execute("SELECT pg_try_advisory_lock(%s)", (leadership_key(db),)).fetchone()[0]
+    threading.Timer(0.5, leader.close).start()
+
+    assert rebuild_as_the_cli_does(pg_env, opened) == end
+
+    assert writer_process.read_model.position() == end
+    assert logged_positions(writer_process.db) == stored_positions(writer_process.ledger)
+
+
+def test_a_rebuild_on_sqlite_while_the_service_is_idle_returns_and_reads_of_now_are_served(
+    tmp_path: Path, opened: Callable[..., Runtime]
+) -> None:
+    env = sqlite_env(tmp_path / "ledger.sqlite")
+    service, token = idle_service_with_a_token(env, opened)
+    end = service.ledger.position()
+
+    assert rebuild_as_the_cli_does(env, opened) == end
+
+    decision = service.read_model.check(token.access_token, "basic", timeout=1.0)
+    assert decision.allowed
+    assert decision.position == end
+
+
+def test_read_models_reset_under_an_idle_service_are_projected_again_without_a_write(
+    ledger_env: dict[str, str], opened: Callable[..., Runtime]
+) -> None:
+    """A rebuild that stopped right after emptying the read models (killed, say) must not
+    leave reads of "now" refused until the next write."""
+    env = ledger_env
+    service, token = idle_service_with_a_token(env, opened)
+    end = service.ledger.position()
+
+    reset_tables(opened(env).db)
+
+    decision = service.read_model.check(token.access_token, "basic", timeout=REBUILD_SECONDS)
+    assert decision.allowed
+    assert decision.position == end
+    assert logged_positions(service.db) == stored_positions(service.ledger)
 
 
 def run_cli(*args: str, sqlite_path: Path) -> str:
