@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 from psycopg import sql
 
 from domain.actors import Actor
@@ -35,7 +34,13 @@ from infrastructure.read_model.database import PostgresDatabase
 from infrastructure.read_model.projector import leadership_key, rebuild
 from infrastructure.runtime import open_runtime
 from infrastructure.settings import Settings, build_settings
-from tests.support.ledger_setup import REDIRECT_URI, add_sandbox_user, register_app, register_user
+from tests.support.ledger_setup import (
+    REDIRECT_URI,
+    add_sandbox_user,
+    issue_token,
+    register_app,
+    register_user,
+)
 from tests.support.oauth_flow import (
     PASSWORD,
     authorize_query,
@@ -166,6 +171,7 @@ class Seeded:
     client_secret: str
     users: list[str]
     admin_key: str
+    token: str  # the first user's access token for basic
 
 
 def settings_on(url: str, schema: str) -> Settings:
@@ -174,8 +180,9 @@ def settings_on(url: str, schema: str) -> Settings:
 
 
 def seed(settings: Settings, users: int = 6) -> Seeded:
-    """An app in sandbox owned by olivia, ``users`` sandbox users with a password, and an admin
-    key; written before the services start, as an operator's setup would be."""
+    """An app in sandbox owned by olivia, ``users`` sandbox users with a password, an admin key
+    and a token of the first user's; written before the services start, as an operator's
+    setup would be."""
     runtime = open_runtime(settings, run_projector=False)
     try:
         ledger = runtime.ledger
@@ -187,7 +194,8 @@ def seed(settings: Settings, users: int = 6) -> Seeded:
             ledger.set_user_password(name, password_hash(), Actor.platform("ops"))
         admin = ledger.create_api_key(name="fault admin", role=KeyRole.ADMIN, principal=None,
                                       actor=Actor.platform("bootstrap")).key
-        return Seeded(app.client_id, app.client_secret, names, admin)
+        token = issue_token(ledger, app, names[0], "basic").access_token
+        return Seeded(app.client_id, app.client_secret, names, admin, token)
     finally:
         runtime.close()
 
@@ -256,8 +264,8 @@ class Service:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         return "(no log)"
 
-    def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, trust_env=False,
+    def client(self, timeout: float = CLIENT_TIMEOUT, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout, trust_env=False,
                             follow_redirects=False, **kwargs)
 
 
@@ -280,7 +288,8 @@ def services(settings: Settings, logs: Path, count: int = 2) -> Iterator[list[Se
 
 
 def wait_for_leader(settings: Settings, timeout: float = 15.0) -> int:
-    assert settings.database_url and settings.postgres_schema
+    assert settings.database_url
+    assert settings.postgres_schema
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pid = leader_backend(settings.database_url, settings.postgres_schema)
