@@ -21,20 +21,18 @@ def record_figure(request: pytest.FixtureRequest, name: str, value: Any) -> None
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Prints every figure the fault suite recorded, in the order the tests ran."""
-    figures: list[tuple[str, Any]] = []
+    """Prints every figure the fault suite recorded, test by test in the order of their ids."""
+    figures: list[tuple[str, int, str, str]] = []
     for reports in terminalreporter.stats.values():
         for report in reports:
             if getattr(report, "when", None) != "call":
                 continue
             for key, value in getattr(report, "user_properties", ()):
                 if key == FIGURE:
-                    figures.append(tuple(value))
+                    name, text = value
+                    figures.append((report.nodeid, len(figures), name, text))
     if not figures:
         return
     terminalreporter.write_sep("=", "fault suite figures")
-    seen: set[str] = set()
-    for name, value in figures:
-        if name not in seen:
-            seen.add(name)
-            terminalreporter.write_line(f"{name}: {value}")
+    for _, _, name, text in sorted(figures):
+        terminalreporter.write_line(f"{name}: {text}")
