@@ -1,4 +1,5 @@
-"""PostgreSQL restarted, then stopped for a few seconds, under load from two service processes.
+"""PostgreSQL restarted as after a crash, then stopped for a few seconds, under load from two
+service processes.
 
 The module has a PostgreSQL server of its own (the tests stop it). Two `ledger serve` processes
 take writes (users registered) and gateway checks throughout. While the database is away a
