@@ -366,6 +366,7 @@ class Outcome:
     error: str = ""
     retry_after: str | None = None
     written: str | None = None  # what an acknowledged write made
+    subject: str | None = None  # what the request tried to make, whatever the answer
 
     @property
     def seconds(self) -> float:
@@ -411,15 +412,17 @@ class Load:
 
 
 def timed(kind: str, service: str, call: Callable[[], httpx.Response],
-          written: Callable[[httpx.Response], str | None] = lambda r: None) -> Outcome:
+          written: Callable[[httpx.Response | None], str | None] = lambda r: None) -> Outcome:
     started = time.monotonic()
     try:
         response = call()
     except httpx.HTTPError as exc:
-        return Outcome(kind, service, started, time.monotonic(), None, type(exc).__name__)
+        return Outcome(kind, service, started, time.monotonic(), None, type(exc).__name__,
+                       subject=written(None))
     return Outcome(kind, service, started, time.monotonic(), response.status_code,
                    retry_after=response.headers.get("Retry-After"),
-                   written=written(response) if 200 <= response.status_code < 300 else None)
+                   written=written(response) if 200 <= response.status_code < 300 else None,
+                   subject=written(response))
 
 
 def counts_by_status(outcomes: list[Outcome]) -> dict[str, int]:

@@ -58,6 +58,7 @@ class OutageRun:
     recovery_after_outage: dict[str, float | None] = field(default_factory=dict)
     acknowledged: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    refused_yet_written: list[str] = field(default_factory=list)
 
     def between(self, start: float, end: float) -> list[Outcome]:
         return [o for o in self.outcomes if start <= o.started < end]
@@ -162,6 +163,10 @@ def outage_run(database: StoppablePostgres,
                     outcomes, service.name, resumed)
             run.acknowledged = [o.written for o in outcomes if o.written]
         run.lost = unknown_users(settings, run.acknowledged)
+        refused = [o.subject for o in outcomes
+                   if o.kind == "write" and o.subject and not o.written]
+        missing = set(unknown_users(settings, refused))
+        run.refused_yet_written = [name for name in refused if name not in missing]
         yield run
 
 
@@ -225,6 +230,8 @@ def test_no_acknowledged_write_is_lost_across_restarts_and_outages(
 ) -> None:
     figure("PostgreSQL restart and outage: writes acknowledged / lost",
            f"{len(outage_run.acknowledged)} / {len(outage_run.lost)}")
+    figure("PostgreSQL restart and outage: writes not acknowledged (error or no answer) "
+           "that the ledger holds nonetheless", len(outage_run.refused_yet_written))
 
     assert outage_run.acknowledged
     assert outage_run.lost == []
