@@ -23,8 +23,9 @@ run: $(STAMP)
 	$(BIN)/ledger serve
 
 # Two workers (the machines have two cores); each starts its own throwaway PostgreSQL.
+# loadgroup keeps each xdist_group (the fault suite's) on one worker, in one go.
 test: $(STAMP)
-	$(BIN)/pytest -q -n 2 --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

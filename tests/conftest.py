@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from infrastructure.persistence import postgres_env, sqlite_env
+from tests.faults.figures import pytest_terminal_summary  # noqa: F401 - the figures' summary
 from tests.support.clock import Clock
 from tests.support.postgres import throwaway_postgres
 
