@@ -35,6 +35,7 @@ signatures; the report's ``signed_through`` says where that ends.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,6 +61,16 @@ class EventRow:
     originator_version: int
     topic: str
     state: bytes
+
+    def bundle_event(self) -> dict[str, Any]:
+        """This event as the ``event`` object of a proof bundle (see ``proof_verifier``)."""
+        return {
+            "position": self.position,
+            "originator_id": str(self.originator_id),
+            "originator_version": self.originator_version,
+            "topic": self.topic,
+            "state": base64.b64encode(self.state).decode(),
+        }
 
     def leaf_hash(self, position: int | None = None) -> bytes:
         """The Merkle leaf hash of this event (at another position, to test for a move)."""
@@ -109,13 +120,19 @@ class AuditReport:
 
 
 def iter_stored_events(
-    connection: Any, table: str, *, schema: str | None = None, batch: int = 1000
+    connection: Any,
+    table: str,
+    *,
+    schema: str | None = None,
+    after: int = 0,
+    batch: int = 1000,
 ) -> Iterator[EventRow]:
     """Read an eventsourcing recorder's table in position order (sqlite3 or psycopg 3).
 
     SQLite's table is ``stored_events`` and its position is the ``rowid``; PostgreSQL's is
     ``<application name>_events`` in the configured schema (``ledger_events``) with a
-    ``notification_id`` column. Works in batches so the log need not fit in memory.
+    ``notification_id`` column. Starts after position ``after``; works in batches so the log
+    need not fit in memory.
     """
     import sqlite3
 
@@ -126,7 +143,6 @@ def iter_stored_events(
         f"SELECT {column}, originator_id, originator_version, topic, state "  # noqa: S608
         f"FROM {name} WHERE {column} > {mark} ORDER BY {column} LIMIT {mark}"
     )
-    after = 0
     while True:
         cursor = connection.cursor()
         cursor.execute(statement, (after, batch))
@@ -281,3 +297,13 @@ def audit_store(
         verifiers,
         origin=origin,
     )
+
+
+def extend_tree(store: Any, events: Iterable[EventRow]) -> int:
+    """Append to a ``MerkleStore`` the events after its last leaf; returns the new size.
+
+    For the projector (or a CLI catch-up): ``extend_tree(store, iter_stored_events(conn,
+    table, after=store.last_position() or 0))``. Events at or before the last leaf are skipped.
+    """
+    last = store.last_position() or 0
+    return int(store.append((e.position, e.leaf_hash()) for e in events if e.position > last))

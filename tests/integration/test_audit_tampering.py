@@ -158,3 +158,34 @@ def test_row_and_tree_both_rewritten_are_caught_by_the_signed_checkpoint(
     finally:
         forged_conn.close()
     assert report.finding is Finding.TREE_ALTERED
+
+
+def test_inclusion_proof_for_a_stored_event_verifies_stand_alone(log: Log) -> None:
+    from infrastructure.audit.proof_verifier import inclusion_bundle, verify_bundle
+
+    (checkpoint,) = log.store.checkpoints()
+    row = list(iter_stored_events(log.conn, log.table, schema=log.schema))[3]
+    index = log.store.index_of(row.position)
+    assert index is not None
+    bundle = inclusion_bundle(checkpoint.note, index,
+                              log.store.inclusion_proof(index, checkpoint.size),
+                              event=row.bundle_event())
+    assert verify_bundle(bundle, VERIFIERS, ORIGIN).startswith(f"leaf {index} is in")
+
+
+def test_consistency_proof_between_stored_checkpoints_verifies_after_new_events(
+    log: Log, ledger: Ledger
+) -> None:
+    from infrastructure.audit.proof_verifier import consistency_bundle, verify_bundle
+    from infrastructure.audit.verify import extend_tree
+
+    register_user(ledger, "late_user")
+    new_size = extend_tree(log.store, iter_stored_events(
+        log.conn, log.table, schema=log.schema, after=log.store.last_position() or 0))
+    log.store.sign_and_store(ORIGIN, [cp.parse_signer_key(SIGNER_TEXT)], datetime.now(UTC))
+    old, new = log.store.checkpoints()
+    assert new.size == new_size > old.size
+    bundle = consistency_bundle(old.note, new.note,
+                                log.store.consistency_proof(old.size, new.size))
+    assert verify_bundle(bundle, VERIFIERS, ORIGIN).startswith(f"tree size {old.size} is a prefix")
+    assert log.audit().intact
