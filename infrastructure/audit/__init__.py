@@ -1,0 +1,1 @@
+"""Tamper evidence for the event log: a Merkle tree over it and signed checkpoints of that tree."""
