@@ -28,10 +28,11 @@ from domain.errors import (
 )
 from domain.scopes import BASIC
 from domain.validation import (
+    optional_display_text,
     optional_email,
-    optional_text,
     optional_url,
     require_absolute_url,
+    require_display_text,
     require_text,
 )
 
@@ -94,10 +95,10 @@ class App(Aggregate):
         return cls(
             owner_id=owner_id,
             owner_username=owner_username,
-            name=require_text(name, "name", 100),
-            description=require_text(description, "description"),
+            name=require_display_text(name, "name", 100),
+            description=require_display_text(description, "description", multiline=True),
             website=require_absolute_url(website, "website"),
-            company_name=optional_text(company_name, "company_name", 200),
+            company_name=optional_display_text(company_name, "company_name", 200),
             contact_email=optional_email(contact_email, "contact_email"),
             privacy_policy_url=optional_url(privacy_policy_url, "privacy_policy_url"),
             redirect_uris=validate_redirect_uris(redirect_uris),
@@ -176,11 +177,9 @@ class App(Aggregate):
             raise NotPermittedError(f"Only the app's owner or the platform may {action}")
 
     def is_owned_by(self, actor: Actor) -> bool:
-        """The owner acts as a developer (or as the user they are); usernames ignore case."""
-        return (
-            actor.role in (Role.DEVELOPER, Role.USER)
-            and actor.principal.casefold() == self.owner_username.casefold()
-        )
+        """The owner acts as a developer (or as the user they are); usernames are compared
+        canonically (``domain.identity.canonical_username``)."""
+        return actor.is_username(self.owner_username, Role.DEVELOPER, Role.USER)
 
     # --- details and credentials ------------------------------------------------------------
 
@@ -199,13 +198,15 @@ class App(Aggregate):
         self._require_manager(actor, "change its details")
         changes: dict[str, Any] = {}
         if name is not None:
-            changes["name"] = require_text(name, "name", 100)
+            changes["name"] = require_display_text(name, "name", 100)
         if description is not None:
-            changes["description"] = require_text(description, "description")
+            changes["description"] = require_display_text(
+                description, "description", multiline=True
+            )
         if website is not None:
             changes["website"] = require_absolute_url(website, "website")
         if company_name is not None:
-            changes["company_name"] = optional_text(company_name, "company_name", 200)
+            changes["company_name"] = optional_display_text(company_name, "company_name", 200)
         if contact_email is not None:
             changes["contact_email"] = optional_email(contact_email, "contact_email")
         if privacy_policy_url is not None:
@@ -286,11 +287,10 @@ class App(Aggregate):
     def _sandbox_invitation_accepted(self, user_id: UUID, actor: str, role: str) -> None:
         self.sandbox_users[user_id] = SandboxStatus.ACCEPTED
 
-    def remove_sandbox_user(
-        self, user: UUID, actor: Actor, reason: str, *, is_self: bool = False
-    ) -> None:
-        """The owner (or platform) removes a user or withdraws an invitation; a user may leave."""
-        if not is_self:
+    def remove_sandbox_user(self, user: UUID, actor: Actor, reason: str) -> None:
+        """The owner (or platform) removes a user or withdraws an invitation; a user may leave
+        (or decline), acting as herself."""
+        if not actor.is_user(user):
             self._require_manager(actor, "remove sandbox users")
         if user == self.owner_id:
             raise SandboxInvitationError("The app's owner is always one of its sandbox users")

@@ -19,6 +19,7 @@ from domain.decisions import CheckFacts, Decision, Reason, decide
 from domain.endpoints import required_scopes
 from domain.errors import InvalidAsOfError, ProjectionTimeoutError, UserNotFoundError
 from domain.identity import app_id_from_client_id
+from domain.identity import user_id as id_of_user
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projection import (
     APP_APPROVED,
@@ -370,9 +371,10 @@ class ReadModel:
                             timeout: float = DEFAULT_TIMEOUT) -> dict[str, list[str]]:
         """The apps (client_ids) a user had authorized at that moment, with their scopes."""
         position = self.resolve(as_of, min_position, timeout)
+        # By the id, which derives from the canonical username: any spelling of it finds her.
         users = self.db.query(
-            "SELECT user_id FROM rm_users WHERE username = :u AND registered_pos <= :p",
-            {"u": username, "p": position},
+            "SELECT user_id FROM rm_users WHERE user_id = :u AND registered_pos <= :p",
+            {"u": id_of_user(username).hex, "p": position},
         )
         if not users:
             raise UserNotFoundError(username)
