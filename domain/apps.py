@@ -169,7 +169,7 @@ class App(Aggregate):
         if self.disabled:
             raise AppDisabledError()
 
-    def _require_manager(self, actor: Actor, action: str) -> None:
+    def require_manager(self, actor: Actor, action: str) -> None:
         """The owner manages an app; the platform may too."""
         if actor.role in (Role.PLATFORM, Role.SYSTEM):
             return
@@ -195,7 +195,7 @@ class App(Aggregate):
         privacy_policy_url: str | None = None,
         redirect_uris: list[str] | None = None,
     ) -> None:
-        self._require_manager(actor, "change its details")
+        self.require_manager(actor, "change its details")
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = require_display_text(name, "name", 100)
@@ -225,7 +225,7 @@ class App(Aggregate):
 
     def rotate_secret(self, secret_digest: str, secret_nonce: str, actor: Actor) -> None:
         """A new client secret; the old one stops working at once."""
-        self._require_manager(actor, "rotate its client secret")
+        self.require_manager(actor, "rotate its client secret")
         self._secret_rotated(secret_digest, secret_nonce, actor.principal, actor.role.value)
 
     @event("SecretRotated")
@@ -241,7 +241,7 @@ class App(Aggregate):
         disable_implicit: bool | None = None,
         enforce_signed_requests: bool | None = None,
     ) -> None:
-        self._require_manager(actor, "change its security settings")
+        self.require_manager(actor, "change its security settings")
         implicit = self.implicit_disabled if disable_implicit is None else disable_implicit
         signed = (
             self.signed_requests_enforced
@@ -262,7 +262,7 @@ class App(Aggregate):
     # --- sandbox users ------------------------------------------------------------------------
 
     def invite_sandbox_user(self, user: UUID, username: str, actor: Actor) -> None:
-        self._require_manager(actor, "invite sandbox users")
+        self.require_manager(actor, "invite sandbox users")
         if user in self.sandbox_users:
             raise SandboxInvitationError(
                 f"{username} is already {self.sandbox_users[user].value} as a sandbox user"
@@ -291,7 +291,7 @@ class App(Aggregate):
         """The owner (or platform) removes a user or withdraws an invitation; a user may leave
         (or decline), acting as herself."""
         if not actor.is_user(user):
-            self._require_manager(actor, "remove sandbox users")
+            self.require_manager(actor, "remove sandbox users")
         if user == self.owner_id:
             raise SandboxInvitationError("The app's owner is always one of its sandbox users")
         if user not in self.sandbox_users:
@@ -305,7 +305,7 @@ class App(Aggregate):
     # --- mode and status ----------------------------------------------------------------------
 
     def go_live(self, actor: Actor, unreviewed_live_allowed: bool) -> None:
-        self._require_manager(actor, "switch it to live mode")
+        self.require_manager(actor, "switch it to live mode")
         self.require_active()
         if self.effective_mode(unreviewed_live_allowed) is Mode.LIVE:
             raise AppStateError("The app is already in live mode")
@@ -314,7 +314,7 @@ class App(Aggregate):
         self._mode_changed(Mode.LIVE.value, actor.principal, actor.role.value, "")
 
     def return_to_sandbox(self, actor: Actor, reason: str = "") -> None:
-        self._require_manager(actor, "switch it to sandbox mode")
+        self.require_manager(actor, "switch it to sandbox mode")
         if self.mode is Mode.SANDBOX:
             raise AppStateError("The app is already in sandbox mode")
         self._mode_changed(Mode.SANDBOX.value, actor.principal, actor.role.value, reason)
@@ -346,7 +346,7 @@ class App(Aggregate):
     # --- reviews and approvals ----------------------------------------------------------------
 
     def open_review(self, review_id: UUID, actor: Actor) -> None:
-        self._require_manager(actor, "submit it for review")
+        self.require_manager(actor, "submit it for review")
         if self.open_review_id is not None:
             raise ReviewAlreadyOpenError()
         self._review_opened(review_id, actor.principal, actor.role.value)
