@@ -82,7 +82,8 @@ def test_missing_redirect_uri_is_refused_without_redirecting(
     [
         "https://evil.example/callback",  # another host
         "http://client.example/callback",  # another scheme
-        "https://client.example/callback/",  # trailing slash added
+        "https://client.example/callback//",  # two trailing slashes added
+        "https://client.example/",  # the site's root
         "https://client.example/callback/more",  # longer path
         "https://client.example/Callback",  # path case
         "https://client.example/callback#fragment",  # a fragment (RFC 6749 §3.1.2)
