@@ -277,6 +277,16 @@ def test_user_authorizations(api: Api, world: World) -> None:
                                        "scopes": ["basic", "likes"]}]
 
 
+def test_user_authorizations_find_the_user_whatever_the_case_asked(
+    api: Api, world: World, gateway: str
+) -> None:
+    body = api.ok(api.get("/v1/lookups/user-authorizations", key=gateway,
+                          params={"username": "Alice"}))
+
+    assert body["authorizations"] == [{"client_id": world.app.client_id,
+                                       "scopes": ["basic", "likes"]}]
+
+
 def test_user_authorizations_of_an_unknown_user_is_404(api: Api, gateway: str) -> None:
     response = api.post("/v1/lookups/user-authorizations", {"username": "ghost"}, key=gateway)
 
