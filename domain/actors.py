@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from domain.errors import NotPermittedError
+from domain.identity import same_username, user_id
 
 
 class Role(StrEnum):
@@ -54,6 +56,15 @@ class Actor:
                 f"{self.principal!r} acting as {self.role.value} may not {action} "
                 f"(allowed: {allowed})"
             )
+
+    def is_username(self, username: str, *roles: Role) -> bool:
+        """Whether this actor is the user of that username (compared canonically,
+        ``domain.identity.canonical_username``) acting in one of the roles."""
+        return self.role in roles and same_username(self.principal, username)
+
+    def is_user(self, user: UUID) -> bool:
+        """Whether this actor is that platform user (by id), acting for herself."""
+        return self.role is Role.USER and user_id(self.principal) == user
 
     @property
     def is_platform(self) -> bool:

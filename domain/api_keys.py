@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor, Role
 from domain.errors import ApiKeyRoleError, ApiKeyStateError, InvalidInputError, NotPermittedError
-from domain.identity import LEDGER_NAMESPACE
+from domain.identity import LEDGER_NAMESPACE, same_username
 from domain.users import validate_username
 from domain.validation import require_text
 
@@ -170,7 +170,9 @@ class ApiKey(Aggregate):
     def require_may_see(self, owner_username: str | None) -> None:
         """Developer keys see only their own apps and reviews (and their own user); the other
         reading roles see everything."""
-        if self.key_role is KeyRole.DEVELOPER and owner_username != self.principal:
+        if self.key_role is KeyRole.DEVELOPER and (
+            owner_username is None or not same_username(owner_username, self.principal)
+        ):
             raise NotPermittedError(
                 "A developer key may only read the apps its developer registered"
             )

@@ -6,6 +6,7 @@ from domain.actors import Actor, Role
 from domain.apps import App
 from domain.credentials import new_secret
 from domain.errors import NotPermittedError
+from domain.identity import same_username
 from domain.results import ClientRegistered, SecretRotated, Written
 from domain.service import LedgerService, command
 
@@ -26,7 +27,7 @@ class AppCommands(LedgerService):
         privacy_policy_url: str | None = None,
     ) -> ClientRegistered:
         """Registers an app owned by a platform user; the secret is shown only in the answer."""
-        if actor.role is not Role.PLATFORM and actor.principal != owner:
+        if actor.role is not Role.PLATFORM and not same_username(actor.principal, owner):
             raise NotPermittedError("Developers register apps in their own name")
         owner_user = self.user(owner)
         secret, digest, nonce = self._new_client_secret()
@@ -111,7 +112,7 @@ class AppCommands(LedgerService):
     @command
     def accept_sandbox_invitation(self, client_id: str, username: str, actor: Actor) -> Written:
         """The invited user accepts; the app's and the user's limits are saved together."""
-        if actor.role is not Role.PLATFORM and actor.principal != username:
+        if actor.role is not Role.PLATFORM and not same_username(actor.principal, username):
             raise NotPermittedError("Only the invited user may accept a sandbox invitation")
         app = self.app(client_id)
         user = self.user(username)
@@ -125,8 +126,7 @@ class AppCommands(LedgerService):
     ) -> Written:
         app = self.app(client_id)
         user = self.user(username)
-        is_self = actor.role is Role.USER and actor.principal == user.username
-        app.remove_sandbox_user(user.id, actor, reason, is_self=is_self)
+        app.remove_sandbox_user(user.id, actor, reason)
         user.leave_sandbox(app.id, actor, reason)
         return Written(self._save(app, user))
 

@@ -28,10 +28,11 @@ from domain.errors import (
 )
 from domain.scopes import BASIC
 from domain.validation import (
+    optional_display_text,
     optional_email,
-    optional_text,
     optional_url,
     require_absolute_url,
+    require_display_text,
     require_text,
 )
 
@@ -94,10 +95,10 @@ class App(Aggregate):
         return cls(
             owner_id=owner_id,
             owner_username=owner_username,
-            name=require_text(name, "name", 100),
-            description=require_text(description, "description"),
+            name=require_display_text(name, "name", 100),
+            description=require_display_text(description, "description", multiline=True),
             website=require_absolute_url(website, "website"),
-            company_name=optional_text(company_name, "company_name", 200),
+            company_name=optional_display_text(company_name, "company_name", 200),
             contact_email=optional_email(contact_email, "contact_email"),
             privacy_policy_url=optional_url(privacy_policy_url, "privacy_policy_url"),
             redirect_uris=validate_redirect_uris(redirect_uris),
@@ -168,7 +169,7 @@ class App(Aggregate):
         if self.disabled:
             raise AppDisabledError()
 
-    def _require_manager(self, actor: Actor, action: str) -> None:
+    def require_manager(self, actor: Actor, action: str) -> None:
         """The owner manages an app; the platform may too."""
         if actor.role in (Role.PLATFORM, Role.SYSTEM):
             return
@@ -176,11 +177,9 @@ class App(Aggregate):
             raise NotPermittedError(f"Only the app's owner or the platform may {action}")
 
     def is_owned_by(self, actor: Actor) -> bool:
-        """The owner acts as a developer (or as the user they are); usernames ignore case."""
-        return (
-            actor.role in (Role.DEVELOPER, Role.USER)
-            and actor.principal.casefold() == self.owner_username.casefold()
-        )
+        """The owner acts as a developer (or as the user they are); usernames are compared
+        canonically (``domain.identity.canonical_username``)."""
+        return actor.is_username(self.owner_username, Role.DEVELOPER, Role.USER)
 
     # --- details and credentials ------------------------------------------------------------
 
@@ -196,16 +195,18 @@ class App(Aggregate):
         privacy_policy_url: str | None = None,
         redirect_uris: list[str] | None = None,
     ) -> None:
-        self._require_manager(actor, "change its details")
+        self.require_manager(actor, "change its details")
         changes: dict[str, Any] = {}
         if name is not None:
-            changes["name"] = require_text(name, "name", 100)
+            changes["name"] = require_display_text(name, "name", 100)
         if description is not None:
-            changes["description"] = require_text(description, "description")
+            changes["description"] = require_display_text(
+                description, "description", multiline=True
+            )
         if website is not None:
             changes["website"] = require_absolute_url(website, "website")
         if company_name is not None:
-            changes["company_name"] = optional_text(company_name, "company_name", 200)
+            changes["company_name"] = optional_display_text(company_name, "company_name", 200)
         if contact_email is not None:
             changes["contact_email"] = optional_email(contact_email, "contact_email")
         if privacy_policy_url is not None:
@@ -224,7 +225,7 @@ class App(Aggregate):
 
     def rotate_secret(self, secret_digest: str, secret_nonce: str, actor: Actor) -> None:
         """A new client secret; the old one stops working at once."""
-        self._require_manager(actor, "rotate its client secret")
+        self.require_manager(actor, "rotate its client secret")
         self._secret_rotated(secret_digest, secret_nonce, actor.principal, actor.role.value)
 
     @event("SecretRotated")
@@ -240,7 +241,7 @@ class App(Aggregate):
         disable_implicit: bool | None = None,
         enforce_signed_requests: bool | None = None,
     ) -> None:
-        self._require_manager(actor, "change its security settings")
+        self.require_manager(actor, "change its security settings")
         implicit = self.implicit_disabled if disable_implicit is None else disable_implicit
         signed = (
             self.signed_requests_enforced
@@ -261,7 +262,7 @@ class App(Aggregate):
     # --- sandbox users ------------------------------------------------------------------------
 
     def invite_sandbox_user(self, user: UUID, username: str, actor: Actor) -> None:
-        self._require_manager(actor, "invite sandbox users")
+        self.require_manager(actor, "invite sandbox users")
         if user in self.sandbox_users:
             raise SandboxInvitationError(
                 f"{username} is already {self.sandbox_users[user].value} as a sandbox user"
@@ -286,12 +287,11 @@ class App(Aggregate):
     def _sandbox_invitation_accepted(self, user_id: UUID, actor: str, role: str) -> None:
         self.sandbox_users[user_id] = SandboxStatus.ACCEPTED
 
-    def remove_sandbox_user(
-        self, user: UUID, actor: Actor, reason: str, *, is_self: bool = False
-    ) -> None:
-        """The owner (or platform) removes a user or withdraws an invitation; a user may leave."""
-        if not is_self:
-            self._require_manager(actor, "remove sandbox users")
+    def remove_sandbox_user(self, user: UUID, actor: Actor, reason: str) -> None:
+        """The owner (or platform) removes a user or withdraws an invitation; a user may leave
+        (or decline), acting as herself."""
+        if not actor.is_user(user):
+            self.require_manager(actor, "remove sandbox users")
         if user == self.owner_id:
             raise SandboxInvitationError("The app's owner is always one of its sandbox users")
         if user not in self.sandbox_users:
@@ -305,7 +305,7 @@ class App(Aggregate):
     # --- mode and status ----------------------------------------------------------------------
 
     def go_live(self, actor: Actor, unreviewed_live_allowed: bool) -> None:
-        self._require_manager(actor, "switch it to live mode")
+        self.require_manager(actor, "switch it to live mode")
         self.require_active()
         if self.effective_mode(unreviewed_live_allowed) is Mode.LIVE:
             raise AppStateError("The app is already in live mode")
@@ -314,7 +314,7 @@ class App(Aggregate):
         self._mode_changed(Mode.LIVE.value, actor.principal, actor.role.value, "")
 
     def return_to_sandbox(self, actor: Actor, reason: str = "") -> None:
-        self._require_manager(actor, "switch it to sandbox mode")
+        self.require_manager(actor, "switch it to sandbox mode")
         if self.mode is Mode.SANDBOX:
             raise AppStateError("The app is already in sandbox mode")
         self._mode_changed(Mode.SANDBOX.value, actor.principal, actor.role.value, reason)
@@ -346,7 +346,7 @@ class App(Aggregate):
     # --- reviews and approvals ----------------------------------------------------------------
 
     def open_review(self, review_id: UUID, actor: Actor) -> None:
-        self._require_manager(actor, "submit it for review")
+        self.require_manager(actor, "submit it for review")
         if self.open_review_id is not None:
             raise ReviewAlreadyOpenError()
         self._review_opened(review_id, actor.principal, actor.role.value)

@@ -16,6 +16,9 @@ from domain.apps import Mode, live_mode_permits
 INVALID_TOKEN = "The access_token provided is invalid."
 NOT_APPROVED = "This client has not been approved to access this resource."
 NOT_SANDBOX_USER = "You are not a sandbox user of this client"
+# The reference gives no message for another user's data in sandbox mode: the same type and
+# status as the token's user not being a sandbox user, naming whose data it is.
+DATA_OWNER_NOT_SANDBOX_USER = "The requested user is not a sandbox user of this client"
 CLIENT_INACTIVE = "The client used for authentication is no longer active."
 
 
@@ -38,6 +41,7 @@ class Reason(StrEnum):
     SCOPE_NOT_IN_TOKEN = "scope_not_in_token"
     SCOPE_RETIRED = "scope_retired"
     NOT_SANDBOX_USER = "not_sandbox_user"
+    DATA_OWNER_NOT_SANDBOX_USER = "data_owner_not_sandbox_user"
     NOT_APPROVED = "not_approved"
 
 
@@ -67,6 +71,9 @@ class CheckFacts:
     fields then do not matter. ``grant_withdrawn`` is whether the user deauthorized the app
     after the token was issued: that ends the token for good, even once the user authorizes the
     app again (the token's scopes were in the grant when it was issued).
+    ``data_owner_is_sandbox_user`` is whether the other user whose data a call names (a gate's
+    ``resource_owner``, or the user of ``/users/{id}``) is a sandbox user of the app; True when
+    the call names no other user.
     """
 
     token_found: bool
@@ -80,6 +87,7 @@ class CheckFacts:
     grant_withdrawn: bool = False
     scope_retired: bool = False
     user_is_sandbox_user: bool = False
+    data_owner_is_sandbox_user: bool = True
 
     @property
     def app_mode(self) -> Mode:
@@ -145,6 +153,12 @@ def _first_failure(facts: CheckFacts, scope: str, mode: Mode) -> Denial | None:
                           NOT_SANDBOX_USER,
                           "the app's owner must invite the user as a sandbox user, and the "
                           "user must accept")
+        if not facts.data_owner_is_sandbox_user:
+            # The legacy platform limited a sandbox app to its sandbox users' data.
+            return Denial(Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
+                          DATA_OWNER_NOT_SANDBOX_USER,
+                          "the user whose data is requested must be invited as a sandbox user "
+                          "and accept, or the app must go live")
         return None
     if not live_mode_permits(facts.app_approved_scopes, scope, facts.unreviewed_live_allowed):
         return Denial(Reason.NOT_APPROVED, "OAuthPermissionsException", 400, NOT_APPROVED,

@@ -60,15 +60,37 @@ ROUTES: tuple[Route, ...] = (
 _PREFIXED_PUBLIC = ("/tags/", "/locations/")
 
 
+def _normalised(method: str, path: str) -> tuple[str, str]:
+    path = "/" + path.split("?", 1)[0].strip("/")
+    return method.upper(), path[3:] if path.startswith("/v1/") else path
+
+
+def data_owner(
+    method: str, path: str, *, token_user: str | None = None, resource_owner: str | None = None
+) -> str | None:
+    """The other user (an id) whose data a call names: the ``{id}`` of a ``/users/{id}``
+    endpoint, else the owner of the media the gateway gives. None for the token's own user, and
+    when the call names no one (a search or a tag: the gateway limits the results in sandbox
+    mode, as the decision's constraints say)."""
+    method, path = _normalised(method, path)
+    owner = resource_owner
+    if path.startswith("/users/"):
+        owner = next(
+            (match.groupdict().get("id") for route in ROUTES
+             if route.method == method and (match := route.pattern.match(path)) is not None),
+            None,
+        )
+    if owner is None or owner == "self" or (token_user is not None and owner == token_user):
+        return None
+    return owner
+
+
 def required_scopes(
     method: str, path: str, *, token_user: str | None = None, resource_owner: str | None = None
 ) -> tuple[str, ...]:
     """The scopes a call needs. ``token_user`` is the token's user id; ``resource_owner`` the
     owner of the media (for media endpoints) when the caller knows it."""
-    method = method.upper()
-    path = "/" + path.split("?", 1)[0].strip("/")
-    if path.startswith("/v1/"):
-        path = path[3:]
+    method, path = _normalised(method, path)
     if method == "GET" and path.startswith(_PREFIXED_PUBLIC):
         return (PUBLIC,)
     for route in ROUTES:

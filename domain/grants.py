@@ -161,9 +161,9 @@ class Grant(Aggregate):
     def _code_replayed(self, token_id: UUID, code_digest: str, actor: str, role: str) -> None:
         pass
 
-    def deauthorize(self, actor: Actor, is_user: bool, reason: str) -> None:
+    def deauthorize(self, actor: Actor, reason: str) -> None:
         """The user (or the platform) withdraws every scope; the app's tokens stop working."""
-        if not is_user and actor.role is not Role.PLATFORM:
+        if not actor.is_user(self.user_id) and actor.role is not Role.PLATFORM:
             raise NotPermittedError("Only the user or the platform may deauthorize an app")
         if not self.active:
             raise GrantNotFoundError()

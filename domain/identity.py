@@ -14,8 +14,27 @@ LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:token-ledger")
 SCOPE_CATALOGUE_ID = uuid5(LEDGER_NAMESPACE, "scope-catalogue")
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def canonical_username(username: str) -> str:
+    """The one form in which usernames are compared and user ids derived: ASCII letters in
+    lower case, every other character as it is.
+
+    Usernames are ASCII (``domain.users.validate_username``), so two spellings name the same
+    user exactly when they differ in the case of ASCII letters. No Unicode folding or NFKC: it
+    would let a name no one could register (the Kelvin sign U+212A, a fullwidth letter) stand
+    for a registered one, so such a name names no one. For an ASCII name this equals
+    ``casefold()``, which ids were derived with before: existing ids do not change."""
+    return username.translate(_ASCII_LOWER)
+
+
+def same_username(a: str, b: str) -> bool:
+    return canonical_username(a) == canonical_username(b)
+
+
 def user_id(username: str) -> UUID:
-    return uuid5(LEDGER_NAMESPACE, f"user:{username.casefold()}")
+    return uuid5(LEDGER_NAMESPACE, f"user:{canonical_username(username)}")
 
 
 def grant_id(user: UUID, app: UUID) -> UUID:

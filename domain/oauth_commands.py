@@ -34,6 +34,7 @@ from domain.identity import (
     SCOPE_CATALOGUE_ID,
     app_id_from_client_id,
     grant_id,
+    same_username,
     token_id,
     user_id,
 )
@@ -86,7 +87,7 @@ class OAuthCommands(LedgerService):
         A code is self-contained (``domain/codes.py``), so the code flow writes only a consent
         that adds scopes to the grant; a consent to scopes the grant holds writes nothing."""
         actor = actor or Actor.user(username)
-        if actor.role is not Role.PLATFORM and actor.principal != username:
+        if actor.role is not Role.PLATFORM and not same_username(actor.principal, username):
             raise NotPermittedError("Only the user may authorize an app on their own behalf")
         app_id = app_id_from_client_id(client_id) if client_id else None
         read_position = self._catch_up(
@@ -208,10 +209,7 @@ class OAuthCommands(LedgerService):
         token = self._get(token_id, AccessToken) if token_id else None
         grant.record_replay(code_digest, LEDGER)
         if token is not None and token.active:
-            token.revoke(
-                LEDGER, "authorization code replayed (RFC 6749 section 4.1.2)",
-                is_user=False, is_app_owner=False,
-            )
+            token.revoke(LEDGER, "authorization code replayed (RFC 6749 section 4.1.2)")
         self._save(grant, token)
 
     # --- withdrawal ---------------------------------------------------------------------------
@@ -225,8 +223,7 @@ class OAuthCommands(LedgerService):
         grant = self._get(grant_id(user.id, app.id), Grant)
         if grant is None:
             raise GrantNotFoundError()
-        is_user = actor.role is Role.USER and actor.principal.casefold() == user.username.casefold()
-        grant.deauthorize(actor, is_user, reason)
+        grant.deauthorize(actor, reason)
         return Written(self._save(grant))
 
     def token(self, access_token: str) -> AccessToken:
@@ -262,15 +259,7 @@ class OAuthCommands(LedgerService):
             token = self.token_by_id(token_id)
         else:
             raise InvalidInputError("Name the token to revoke: access_token or token_id")
-        user = self.user_by_id(token.user_id)
-        app = self._app_by_id(token.app_id)
-        token.revoke(
-            actor, reason,
-            is_user=actor.role is Role.USER
-            and actor.principal.casefold() == user.username.casefold(),
-            is_app_owner=app.is_owned_by(actor)
-            or (actor.role is Role.CLIENT and actor.principal == app.client_id),
-        )
+        token.revoke(actor, reason, self._app_by_id(token.app_id))
         return Written(self._save(token))
 
     @command

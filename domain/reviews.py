@@ -43,6 +43,9 @@ class Review(Aggregate):
         screencast_url: str,
         actor: Actor,
     ) -> Review:
+        # Whose app it is comes first: another developer learns nothing about it (not even
+        # which details it lacks) from a refusal.
+        app.require_manager(actor, "submit it for review")
         case = use_case(use_case_name)
         if not permissions:
             raise InvalidInputError("A review must ask for at least one permission")

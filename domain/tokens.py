@@ -7,7 +7,7 @@ the user, the app's owner or the platform, when the platform expires them, or th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,6 +15,9 @@ from eventsourcing.domain import Aggregate, event
 from domain.actors import Actor, Role
 from domain.errors import NotPermittedError, TokenStateError
 from domain.identity import token_id
+
+if TYPE_CHECKING:
+    from domain.apps import App
 
 
 class AccessToken(Aggregate):
@@ -75,16 +78,24 @@ class AccessToken(Aggregate):
     def active(self) -> bool:
         return not (self.revoked or self.expired)
 
-    def revoke(self, actor: Actor, reason: str, *, is_user: bool, is_app_owner: bool) -> None:
-        """Revocable by its user, the app's owner, the platform (and the ledger itself when a
-        code is replayed)."""
-        if not (is_user or is_app_owner or actor.role in (Role.PLATFORM, Role.SYSTEM)):
+    def revoke(self, actor: Actor, reason: str, app: App | None = None) -> None:
+        """Revocable by its user, its app (the client, or the app's owner: give ``app``), the
+        platform (and the ledger itself when a code is replayed). Who the actor is is decided
+        here, from the actor."""
+        if not self._may_revoke(actor, app):
             raise NotPermittedError(
                 "Only the token's user, the app's owner or the platform may revoke it"
             )
         if not self.active:
             raise TokenStateError("The token has already been revoked or expired")
         self._revoked(actor.principal, actor.role.value, reason)
+
+    def _may_revoke(self, actor: Actor, app: App | None) -> bool:
+        if actor.role in (Role.PLATFORM, Role.SYSTEM) or actor.is_user(self.user_id):
+            return True
+        if actor.role is Role.CLIENT:
+            return actor.principal == self.app_id.hex
+        return app is not None and app.id == self.app_id and app.is_owned_by(actor)
 
     @event("Revoked")
     def _revoked(self, actor: str, role: str, reason: str) -> None:

@@ -15,20 +15,24 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor, Role
 from domain.errors import InvalidInputError, NotPermittedError, SandboxLimitError
-from domain.identity import user_id
+from domain.identity import same_username, user_id
 from domain.validation import optional_url, require_text
 
 MAX_SANDBOX_APPS_PER_USER = 5
-_USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
+_USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 
 
 def validate_username(username: str) -> str:
-    """Usernames as the legacy platform allowed them: letters, digits, periods and underscores,
-    at most 30 characters."""
+    """Usernames as the legacy platform allowed them: ASCII letters, digits, periods and
+    underscores, at most 30 characters, and not periods alone (``.`` and ``..`` name path
+    segments, not people). Case is kept for display; users are told apart by the canonical form
+    (``domain.identity.canonical_username``)."""
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise InvalidInputError(
             "A username is 1 to 30 letters, digits, periods or underscores"
         )
+    if not username.strip("."):
+        raise InvalidInputError("A username must not be made of periods only")
     return username
 
 
@@ -48,7 +52,9 @@ class User(Aggregate):
     def register(
         cls, username: str, full_name: str, profile_picture: str | None, actor: Actor
     ) -> User:
-        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and actor.principal != username:
+        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and not same_username(
+            actor.principal, username
+        ):
             raise NotPermittedError("Users register themselves, or the platform registers them")
         return cls(
             username=validate_username(username),
@@ -71,7 +77,9 @@ class User(Aggregate):
     def set_password_hash(self, password_hash: str, actor: Actor) -> None:
         """Stores a memory-hard hash (argon2id) of the user's sign-in password; the password
         itself never reaches the domain."""
-        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and actor.principal != self.username:
+        if actor.role not in (Role.PLATFORM, Role.SYSTEM) and not same_username(
+            actor.principal, self.username
+        ):
             raise NotPermittedError("Only the user or the platform may set a user's password")
         if not password_hash.startswith("$argon2id$"):
             raise InvalidInputError("A password is stored only as an argon2id hash")

@@ -12,6 +12,8 @@ import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from domain.validation import shown_safely
+
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -92,7 +94,8 @@ def signin_page(
     return _page(
         "Sign in",
         f"<h1>Sign in</h1>"
-        f'<p class="muted">Sign in to continue to <strong>{_e(app_name)}</strong>.</p>'
+        f'<p class="muted">Sign in to continue to <strong>{_e(shown_safely(app_name))}'
+        "</strong>.</p>"
         f"{error_html}"
         f'<form method="post" action="{_e(action)}">'
         f"{_hidden({'csrf_token': csrf_token, 'next': next_url})}"
@@ -118,6 +121,9 @@ def consent_page(
     redirect_host: str, mode: str, scopes: Sequence[ScopeLine], username: str,
     request_fields: Mapping[str, str | None], signout_action: str | None, signout_next: str,
 ) -> str:
+    # Registration refuses invisible and text-direction characters; a name recorded before
+    # that shows them as U+FFFD rather than letting them reorder the page's text.
+    app_name, app_description = shown_safely(app_name), shown_safely(app_description)
     items = "".join(
         f"<li><strong>{_e(s.name)}</strong>{_e(s.description)}</li>" for s in scopes
     )

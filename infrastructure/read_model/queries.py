@@ -17,7 +17,7 @@ from typing import Any
 from domain.apps import Mode
 from domain.credentials import SecretHasher
 from domain.decisions import CheckFacts, Decision, Reason, decide
-from domain.endpoints import required_scopes
+from domain.endpoints import data_owner, required_scopes
 from domain.errors import (
     InvalidAsOfError,
     PositionBeyondLogError,
@@ -26,6 +26,7 @@ from domain.errors import (
     UserNotFoundError,
 )
 from domain.identity import app_id_from_client_id
+from domain.identity import user_id as id_of_user
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projection import (
     APP_APPROVED,
@@ -276,7 +277,8 @@ class ReadModel:
              resource_owner: str | None = None, mode: Mode | None = None,
              as_of: AsOf = None, min_position: int | None = None,
              timeout: float = DEFAULT_TIMEOUT) -> Decision:
-        """Decides a legacy API call: every scope the endpoint needs must be allowed."""
+        """Decides a legacy API call: every scope the endpoint needs must be allowed, and in
+        sandbox mode another user whose data it names must be a sandbox user of the app."""
         position = self.resolve(as_of, min_position, timeout)
         user = self._token_user(access_token, position)
         scopes = required_scopes(method, path, token_user=user, resource_owner=resource_owner)
@@ -287,7 +289,21 @@ class ReadModel:
             if not decision.allowed:
                 break
         assert decision is not None  # noqa: S101 - every route needs at least one scope
+        owner = data_owner(method, path, token_user=user, resource_owner=resource_owner)
+        if decision.allowed and owner is not None and decision.mode is Mode.SANDBOX:
+            # Whose data it is, once the token may make the call at all.
+            facts = replace(found.facts, data_owner_is_sandbox_user=self._is_sandbox_user(
+                found.app_id, owner, position))
+            decision = replace(decide(facts, decision.scope, mode), position=position)
         return decision
+
+    def _is_sandbox_user(self, app_id: str, user: str, position: int) -> bool:
+        rows = self.db.query(
+            f"SELECT 1 FROM rm_intervals WHERE kind = '{SANDBOX_USER}' AND subject = :app "
+            f"AND object = :user AND {_HELD}",
+            {"app": app_id, "user": user.lower(), "p": position},
+        )
+        return bool(rows)
 
     def _token_user(self, access_token: str, position: int) -> str | None:
         rows = self.db.query(
@@ -401,9 +417,10 @@ class ReadModel:
                             timeout: float = DEFAULT_TIMEOUT) -> dict[str, list[str]]:
         """The apps (client_ids) a user had authorized at that moment, with their scopes."""
         position = self.resolve(as_of, min_position, timeout)
+        # By the id, which derives from the canonical username: any spelling of it finds her.
         users = self.db.query(
-            "SELECT user_id FROM rm_users WHERE username = :u AND registered_pos <= :p",
-            {"u": username, "p": position},
+            "SELECT user_id FROM rm_users WHERE user_id = :u AND registered_pos <= :p",
+            {"u": id_of_user(username).hex, "p": position},
         )
         if not users:
             raise UserNotFoundError(username)

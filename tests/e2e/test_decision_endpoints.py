@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.decisions import missing_scope_message
+from domain.identity import user_id
 from tests.support.http_api import (
     Api,
     World,
@@ -208,6 +209,24 @@ def test_gate_for_a_removed_sandbox_user_is_the_legacy_403(
     }}
 
 
+def test_gate_for_another_users_data_outside_the_sandbox_is_the_legacy_403(
+    api: Api, world: World, gateway: str
+) -> None:
+    token = api.token(world.app, "alice", "basic public_content")
+    outsider = user_id("somebody_else").hex
+
+    response = api.post("/v1/decisions/gate", {
+        "access_token": token.access_token, "method": "GET", "path": f"/v1/users/{outsider}",
+    }, key=gateway)
+
+    assert response.status_code == 403
+    assert response.json() == {"meta": {
+        "error_type": "OAuthForbiddenException", "code": 403,
+        "error_message": "The requested user is not a sandbox user of this client",
+    }}
+    assert response.headers["X-Ledger-Denial-Reason"] == "data_owner_not_sandbox_user"
+
+
 def test_gate_for_an_unknown_legacy_endpoint_is_unprocessable(
     api: Api, world: World, gateway: str
 ) -> None:
@@ -253,6 +272,16 @@ def test_user_authorizations(api: Api, world: World) -> None:
 
     body = api.ok(api.get("/v1/lookups/user-authorizations", key=auditor,
                           params={"username": "alice"}))
+
+    assert body["authorizations"] == [{"client_id": world.app.client_id,
+                                       "scopes": ["basic", "likes"]}]
+
+
+def test_user_authorizations_find_the_user_whatever_the_case_asked(
+    api: Api, world: World, gateway: str
+) -> None:
+    body = api.ok(api.get("/v1/lookups/user-authorizations", key=gateway,
+                          params={"username": "Alice"}))
 
     assert body["authorizations"] == [{"client_id": world.app.client_id,
                                        "scopes": ["basic", "likes"]}]

@@ -108,6 +108,19 @@ def test_the_username_is_matched_without_case_and_answered_as_registered(
     assert body["username"] == "alice"
 
 
+def test_a_username_spelt_with_the_kelvin_sign_does_not_sign_in_as_its_k_lookalike(
+    api: Api, alice: World
+) -> None:
+    api.user("kelly")
+    api.write(api.put("/v1/users/kelly/password", {"password": "kelly-correct-horse"}))
+    assert api.ok(call(api, "GET", "/v1/me", basic("kelly", "kelly-correct-horse")))
+
+    response = call(api, "GET", "/v1/me", basic("\u212aelly", "kelly-correct-horse"))
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == CHALLENGE
+
+
 def test_the_oauth_session_cookie_authenticates_the_user(api: Api, alice: World) -> None:
     body = api.ok(call(api, "GET", "/v1/me", session_cookie(api, "alice")))
 

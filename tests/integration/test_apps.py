@@ -431,3 +431,23 @@ def test_app_survives_reload_in_a_second_ledger(
     assert (found.name, found.owner_username) == ("Printer Pro", OWNER)
     assert (found.implicit_disabled, found.signed_requests_enforced) == (True, True)
     assert found.disabled is True
+
+
+def test_registering_an_app_named_with_a_direction_override_is_refused(ledger: Ledger) -> None:
+    register_user(ledger, OWNER)
+    with refused(
+        ledger, InvalidInputError,
+        "name must not contain invisible, control or text-direction characters "
+        "(found U+202E RIGHT-TO-LEFT OVERRIDE)",
+    ):
+        ledger.register_app(
+            owner=OWNER, name="Photo\u202eRetnirp", description="Prints",
+            website="https://p.example", redirect_uris=[REDIRECT_URI], actor=DEVELOPER,
+        )
+
+
+def test_renaming_an_app_with_a_zero_width_space_is_refused(ledger: Ledger) -> None:
+    app = register_app(ledger, OWNER)
+    with refused(ledger, InvalidInputError):
+        ledger.update_app_details(app.client_id, DEVELOPER, name="Prin\u200bter")
+    assert ledger.app(app.client_id).name == "Printer"

@@ -132,13 +132,15 @@ def test_missing_redirect_uri_is_refused(ledger: Ledger, sandbox: SandboxSetup) 
 @pytest.mark.parametrize(
     "requested",
     [
-        "https://client.example/callback/",
+        "https://client.example/callback//",
+        "https://client.example/",
         "https://client.example/other",
         "http://client.example/callback",
         "https://evil.example/callback",
         "https://client.example/callback#fragment",
     ],
-    ids=["trailing-slash", "other-path", "other-scheme", "other-host", "fragment"],
+    ids=["two-trailing-slashes", "site-root", "other-path", "other-scheme", "other-host",
+         "fragment"],
 )
 def test_redirect_uri_not_matching_a_registered_one_is_refused(
     ledger: Ledger, sandbox: SandboxSetup, requested: str
@@ -147,6 +149,14 @@ def test_redirect_uri_not_matching_a_registered_one_is_refused(
         ledger, RedirectUriMismatchError, "Redirect URI does not match registered redirect URI"
     ):
         authorize(ledger, sandbox.app.client_id, "alice", redirect_uri=requested)
+
+
+def test_redirect_uri_may_add_one_trailing_slash(ledger: Ledger, sandbox: SandboxSetup) -> None:
+    requested = REDIRECT_URI + "/?type=mobile"
+
+    result = authorize(ledger, sandbox.app.client_id, "alice", redirect_uri=requested)
+
+    assert result.redirect_uri == requested
 
 
 def test_redirect_uri_may_add_query_parameters(ledger: Ledger, sandbox: SandboxSetup) -> None:

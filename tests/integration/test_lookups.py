@@ -258,3 +258,9 @@ def test_user_authorizations_as_of_before_the_user_registered_raise_user_not_fou
     project(runtime)
     with pytest.raises(UserNotFoundError):
         runtime.read_model.user_authorizations("late_comer", as_of=registered.position - 1)
+
+
+def test_user_authorizations_find_the_user_whatever_the_case_asked(runtime: Runtime) -> None:
+    app = live_app(runtime, approved=["likes"])
+    token_for(runtime, app, "bob", "basic likes")
+    assert runtime.read_model.user_authorizations("Bob") == {app.client_id: ["basic", "likes"]}

@@ -68,9 +68,10 @@ def test_another_users_profile_is_refused_without_public_content(runtime: Runtim
     assert missing(decision) == refused_for("public_content")
 
 
-def test_another_users_profile_is_allowed_with_public_content(runtime: Runtime) -> None:
+def test_another_sandbox_users_profile_is_allowed_with_public_content(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic public_content")
-    decision = runtime.read_model.gate(token.access_token, "GET", f"/users/{OTHER_USER}")
+    owner = user_id(token.app.owner).hex  # the app's owner: a sandbox user by ownership
+    decision = runtime.read_model.gate(token.access_token, "GET", f"/users/{owner}")
     assert decision.allowed
     assert decision.scope == "public_content"
 
@@ -217,3 +218,70 @@ def test_gate_as_of_before_a_revocation_is_allowed(runtime: Runtime) -> None:
                                        as_of=revoked.position - 1)
     assert decision.allowed
     assert decision.position == revoked.position - 1
+
+
+# --- sandbox apps see only their sandbox users' data ----------------------------------------------
+
+
+def data_owner_refusal(decision: Decision) -> tuple[Reason, str, int, str]:
+    assert not decision.allowed
+    assert decision.denial is not None
+    return (decision.denial.reason, decision.denial.error_type, decision.denial.http_status,
+            decision.denial.message)
+
+
+DATA_OWNER_REFUSED = (Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
+                      "The requested user is not a sandbox user of this client")
+
+
+def test_sandbox_app_liking_media_of_a_user_outside_its_sandbox_is_forbidden(
+    runtime: Runtime,
+) -> None:
+    token = sandbox_token(runtime, "basic likes public_content")
+    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
+                                       resource_owner=OTHER_USER)
+    assert data_owner_refusal(decision) == DATA_OWNER_REFUSED
+
+
+def test_sandbox_app_reading_a_profile_outside_its_sandbox_is_forbidden(
+    runtime: Runtime,
+) -> None:
+    token = sandbox_token(runtime, "basic public_content")
+    decision = runtime.read_model.gate(token.access_token, "GET",
+                                       f"/users/{OTHER_USER}/media/recent")
+    assert data_owner_refusal(decision) == DATA_OWNER_REFUSED
+
+
+def test_sandbox_app_liking_media_of_another_sandbox_user_is_allowed(runtime: Runtime) -> None:
+    token = sandbox_token(runtime, "basic likes public_content")
+    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
+                                       resource_owner=user_id(token.app.owner).hex)
+    assert decision.allowed
+
+
+def test_sandbox_app_is_forbidden_a_users_data_once_they_leave_its_sandbox(
+    runtime: Runtime,
+) -> None:
+    first = sandbox_token(runtime, "basic public_content")
+    second = sandbox_token(runtime, "basic public_content", user="bob", app=first.app)
+    runtime.ledger.remove_sandbox_user(first.client_id, "bob", Actor.user("bob"), "leaving")
+    project(runtime)
+    decision = runtime.read_model.gate(first.access_token, "GET", f"/users/{second.user_id}")
+    assert data_owner_refusal(decision) == DATA_OWNER_REFUSED
+
+
+def test_missing_scope_is_refused_before_whose_data_it_is(runtime: Runtime) -> None:
+    token = sandbox_token(runtime, "basic likes")
+    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
+                                       resource_owner=OTHER_USER)
+    assert missing(decision) == refused_for("public_content")
+
+
+def test_live_app_may_use_the_data_of_any_user(runtime: Runtime) -> None:
+    token = sandbox_token(runtime, "basic likes public_content")
+    approve_scopes(runtime, token.app, ["likes", "public_content"])
+    runtime.ledger.go_live(token.client_id, Actor.developer(token.app.owner))
+    project(runtime)
+    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
+                                       resource_owner=OTHER_USER)
+    assert (decision.mode, decision.allowed) == (Mode.LIVE, True)

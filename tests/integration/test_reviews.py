@@ -534,6 +534,10 @@ REVIEW_REFUSALS: dict[str, tuple[type[LedgerError], Attempt]] = {
         NotPermittedError,
         _submit("own_content", {"basic": "x"}, owner="dev_bare"),
     ),
+    "submit-an-incomplete-app-by-a-stranger": (
+        NotPermittedError,
+        _submit("own_content", {"basic": "x"}, app="bare", owner=OWNER),
+    ),
     "submit-for-unknown-app": (
         AppNotFoundError,
         lambda ledger, w: submit(ledger, "0" * 32, "own_content", {"basic": "x"}),

@@ -121,3 +121,53 @@ def test_authorizing_as_an_unknown_user_is_refused(ledger: Ledger) -> None:
         ledger.authorize(
             client_id=app.client_id, username="ghost", redirect_uri=REDIRECT_URI, scope=None
         )
+
+
+# --- one canonical form: ASCII letters ignore case, nothing else folds ----------------------------
+
+
+def test_a_name_with_the_kelvin_sign_does_not_find_the_user_spelt_with_k(ledger: Ledger) -> None:
+    register_user(ledger, "kelvin")
+    with pytest.raises(UserNotFoundError):
+        ledger.user("\u212aelvin")
+
+
+@pytest.mark.parametrize("username", [".", "..", "...."])
+def test_a_username_of_periods_only_is_refused(ledger: Ledger, username: str) -> None:
+    with refused(ledger, InvalidInputError, "A username must not be made of periods only"):
+        ledger.register_user(username, "Someone", None, Actor.platform())
+
+
+def test_developer_key_in_another_case_reads_its_developers_app(ledger: Ledger) -> None:
+    register_user(ledger, "dan")
+    key = ledger.create_api_key(name="dan laptop", role="developer", principal="Dan",
+                                actor=Actor.platform())
+    app = ledger.register_app(
+        owner="Dan", name="Printer", description="Prints", website="https://p.example",
+        redirect_uris=[REDIRECT_URI], actor=ledger.api_key(key.id).actor,
+    )
+    assert ledger.app_seen_by(ledger.api_key(key.id), app.client_id).owner_username == "dan"
+
+
+def test_developer_key_in_another_case_reads_its_developers_user(ledger: Ledger) -> None:
+    register_user(ledger, "dan")
+    key = ledger.create_api_key(name="dan laptop", role="developer", principal="DAN",
+                                actor=Actor.platform())
+    assert ledger.user_seen_by(ledger.api_key(key.id), "dan").username == "dan"
+
+
+def test_user_accepts_an_invitation_signed_in_with_another_case(ledger: Ledger) -> None:
+    app = register_app(ledger, "dev_dana")
+    register_user(ledger, "bob")
+    ledger.invite_sandbox_user(app.client_id, "bob", Actor.developer("dev_dana"))
+    ledger.accept_sandbox_invitation(app.client_id, "bob", Actor.user("Bob"))
+    assert ledger.app(app.client_id).is_sandbox_user(ledger.user("bob").id)
+
+
+def test_sandbox_user_leaves_signed_in_with_another_case(ledger: Ledger) -> None:
+    app = register_app(ledger, "dev_dana")
+    register_user(ledger, "bob")
+    ledger.invite_sandbox_user(app.client_id, "bob", Actor.developer("dev_dana"))
+    ledger.accept_sandbox_invitation(app.client_id, "bob", Actor.user("bob"))
+    ledger.remove_sandbox_user(app.client_id, "BOB", Actor.user("Bob"), "done testing")
+    assert not ledger.app(app.client_id).is_sandbox_user(ledger.user("bob").id)

@@ -146,7 +146,7 @@ def run_every_command() -> list[Any]:
 
     grant = Grant.start(bob_id, registered.id, bob)
     grant.grant(("basic",), "sandbox", bob)
-    grant.deauthorize(bob, is_user=True, reason="no longer used")
+    grant.deauthorize(bob, reason="no longer used")
 
     code_digest = "c" * 64
     token = AccessToken.issue(
@@ -154,7 +154,7 @@ def run_every_command() -> list[Any]:
     )
     grant.record_token(token.id, code_digest, NOW, client)
     grant.record_replay(code_digest, ledger)
-    token.revoke(ledger, "code replayed", is_user=False, is_app_owner=False)
+    token.revoke(ledger, "code replayed")
     other = AccessToken.issue(
         "u" * 64, registered.id, bob_id, ("basic",), "sandbox", "implicit", None, bob
     )

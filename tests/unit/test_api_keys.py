@@ -154,6 +154,11 @@ def test_developer_key_sees_only_what_its_developer_owns() -> None:
         key.require_may_see("dev_eve")
 
 
+def test_developer_key_sees_its_developers_apps_whatever_the_case_of_its_principal() -> None:
+    key = make_key(KeyRole.DEVELOPER, principal="Dev_Dana")
+    key.require_may_see("dev_dana")
+
+
 @pytest.mark.parametrize("role", [KeyRole.ADMIN, KeyRole.REVIEWER, KeyRole.AUDITOR])
 def test_other_reading_roles_see_everything(role: KeyRole) -> None:
     make_key(role).require_may_see("dev_eve")

@@ -52,6 +52,29 @@ LIKES_MESSAGE = (
 )
 
 
+# --- another user's data in sandbox mode -------------------------------------------------------
+
+
+def test_sandbox_call_on_the_data_of_a_user_outside_the_sandbox_is_forbidden() -> None:
+    denial = decide(replace(SANDBOX_OK, data_owner_is_sandbox_user=False), "likes").denial
+    assert denial is not None
+    assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
+        Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
+        "The requested user is not a sandbox user of this client",
+    )
+
+
+def test_live_call_on_the_data_of_a_user_outside_any_sandbox_is_allowed() -> None:
+    assert decide(replace(LIVE_OK, data_owner_is_sandbox_user=False), "likes").allowed
+
+
+def test_the_token_users_own_sandbox_membership_is_checked_before_the_data_owners() -> None:
+    facts = replace(SANDBOX_OK, user_is_sandbox_user=False, data_owner_is_sandbox_user=False)
+    denial = decide(facts, "likes").denial
+    assert denial is not None
+    assert denial.reason is Reason.NOT_SANDBOX_USER
+
+
 # --- the legacy messages and the constraints --------------------------------------------------
 
 

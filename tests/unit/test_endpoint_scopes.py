@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from domain.endpoints import required_scopes
+from domain.endpoints import data_owner, required_scopes
 from domain.errors import InvalidInputError
 
 ME = "5628f1f73a7955b9a003f9bf62761ece"  # the token's user id
@@ -174,3 +174,34 @@ def test_the_method_is_case_insensitive() -> None:
 def test_an_unknown_endpoint_is_invalid_input(method: str, path: str) -> None:
     with pytest.raises(InvalidInputError, match="Unknown legacy endpoint"):
         required_scopes(method, path)
+
+
+# --- whose data a call names ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", f"/users/{OTHER}"), ("GET", f"/v1/users/{OTHER}/media/recent"),
+     ("POST", f"/users/{OTHER}/relationship"), ("GET", f"/users/{OTHER}/relationship")],
+)
+def test_a_users_endpoint_names_the_user_of_its_path(method: str, path: str) -> None:
+    assert data_owner(method, path, token_user=ME) == OTHER
+
+
+@pytest.mark.parametrize(
+    "path", ["/users/self", "/users/self/media/recent", f"/users/{ME}", "/users/search"]
+)
+def test_own_data_or_a_search_names_no_other_user(path: str) -> None:
+    assert data_owner("GET", path, token_user=ME) is None
+
+
+def test_media_endpoint_names_the_resource_owner_given() -> None:
+    assert data_owner("POST", "/media/1/likes", token_user=ME, resource_owner=OTHER) == OTHER
+
+
+def test_media_endpoint_without_a_resource_owner_names_no_one() -> None:
+    assert data_owner("GET", "/media/1/comments", token_user=ME) is None
+
+
+def test_own_media_names_no_other_user() -> None:
+    assert data_owner("DELETE", "/media/1/likes", token_user=ME, resource_owner=ME) is None

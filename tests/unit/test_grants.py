@@ -70,7 +70,7 @@ def test_granting_held_scopes_again_records_the_consent_but_adds_nothing() -> No
 def test_user_deauthorizes_the_app() -> None:
     grant = new_grant()
     grant.grant(("basic", "likes"), "sandbox", BOB)
-    grant.deauthorize(BOB, is_user=True, reason="no longer used")
+    grant.deauthorize(BOB, reason="no longer used")
     assert (grant.scopes, grant.active) == ([], False)
 
 
@@ -78,7 +78,7 @@ def test_deauthorization_records_who_and_why() -> None:
     grant = new_grant()
     grant.grant(("basic",), "sandbox", BOB)
     grant.collect_events()
-    grant.deauthorize(BOB, is_user=True, reason="no longer used")
+    grant.deauthorize(BOB, reason="no longer used")
     [deauthorized] = collected(grant)
     assert (type(deauthorized).__name__, deauthorized.reason) == ("Deauthorized", "no longer used")
 
@@ -86,8 +86,15 @@ def test_deauthorization_records_who_and_why() -> None:
 def test_platform_deauthorizes_an_app_for_a_user() -> None:
     grant = new_grant()
     grant.grant(("basic",), "sandbox", BOB)
-    grant.deauthorize(PLATFORM, is_user=False, reason="account compromised")
+    grant.deauthorize(PLATFORM, reason="account compromised")
     assert not grant.active
+
+
+def test_user_deauthorizes_whatever_the_case_of_their_username() -> None:
+    grant = new_grant()
+    grant.grant(("basic",), "sandbox", BOB)
+    grant.deauthorize(Actor.user("BoB"), reason="")
+    assert grant.scopes == []
 
 
 @pytest.mark.parametrize(
@@ -99,19 +106,19 @@ def test_only_the_user_or_platform_deauthorizes(actor: Actor) -> None:
     grant = new_grant()
     grant.grant(("basic",), "sandbox", BOB)
     with pytest.raises(NotPermittedError):
-        grant.deauthorize(actor, is_user=False, reason="")
+        grant.deauthorize(actor, reason="")
     assert grant.scopes == ["basic"]
 
 
 def test_deauthorizing_an_inactive_grant_is_refused() -> None:
     with pytest.raises(GrantNotFoundError):
-        new_grant().deauthorize(BOB, is_user=True, reason="")
+        new_grant().deauthorize(BOB, reason="")
 
 
 def test_authorizing_after_deauthorization_starts_afresh() -> None:
     grant = new_grant()
     grant.grant(("basic", "likes"), "sandbox", BOB)
-    grant.deauthorize(BOB, is_user=True, reason="")
+    grant.deauthorize(BOB, reason="")
     grant.grant(("basic",), "sandbox", BOB)
     assert grant.scopes == ["basic"]
 
@@ -131,7 +138,7 @@ def test_consent_to_held_scopes_adds_nothing() -> None:
 def test_deauthorized_grant_adds_every_scope_again() -> None:
     grant = new_grant()
     grant.grant(("basic",), "sandbox", BOB)
-    grant.deauthorize(BOB, is_user=True, reason="")
+    grant.deauthorize(BOB, reason="")
     assert grant.adds(("basic",))
 
 
@@ -184,7 +191,7 @@ def test_a_deauthorization_does_not_forget_exchanged_codes() -> None:
     grant.grant(("basic",), "sandbox", BOB)
     token_id = uuid4()
     grant.record_token(token_id, "c" * 64, NOW, CLIENT)
-    grant.deauthorize(BOB, is_user=True, reason="")
+    grant.deauthorize(BOB, reason="")
     assert grant.token_for_code("c" * 64) == token_id
 
 

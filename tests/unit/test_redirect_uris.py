@@ -17,8 +17,45 @@ def test_request_without_registered_trailing_slash_does_not_match() -> None:
     assert not redirect_uri_matches("https://app.example/cb/", "https://app.example/cb")
 
 
-def test_request_with_unregistered_trailing_slash_does_not_match() -> None:
-    assert not redirect_uri_matches("https://app.example/cb", "https://app.example/cb/")
+def test_request_adding_one_trailing_slash_matches() -> None:
+    assert redirect_uri_matches("https://app.example/cb", "https://app.example/cb/")
+
+
+def test_reference_example_with_a_trailing_slash_and_a_query_matches() -> None:
+    assert redirect_uri_matches(
+        "http://yoursite.com/callback", "http://yoursite.com/callback/?type=mobile"
+    )
+
+
+def test_reference_example_of_the_site_root_does_not_match_a_callback() -> None:
+    assert not redirect_uri_matches("http://yoursite.com/callback", "http://yoursite.com/")
+
+
+def test_request_adding_two_trailing_slashes_does_not_match() -> None:
+    assert not redirect_uri_matches("https://app.example/cb", "https://app.example/cb//")
+
+
+def test_registered_trailing_slash_does_not_take_another() -> None:
+    assert not redirect_uri_matches("https://app.example/cb/", "https://app.example/cb//")
+
+
+def test_request_with_a_trailing_slash_keeps_the_registered_query_rule() -> None:
+    assert redirect_uri_matches(
+        "http://yoursite.com/callback?this=that", "http://yoursite.com/callback/?this=that&x=1"
+    )
+    assert not redirect_uri_matches(
+        "http://yoursite.com/callback?this=that", "http://yoursite.com/callback/?x=1&this=that"
+    )
+
+
+@pytest.mark.parametrize(
+    ("registered", "requested"),
+    [("https://app.example", "https://app.example/"),
+     ("https://app.example/", "https://app.example")],
+    ids=["empty-then-slash", "slash-then-empty"],
+)
+def test_an_empty_path_is_the_root_path(registered: str, requested: str) -> None:
+    assert redirect_uri_matches(registered, requested)
 
 
 def test_different_scheme_does_not_match() -> None:
@@ -136,3 +173,12 @@ def test_changing_the_path_of_a_matching_uri_stops_it_matching(
     assume(other_path != slash + path)
     requested = f"{scheme}://{host}{other_path}" + (f"?{query}" if query else "")
     assert not redirect_uri_matches(registered, requested)
+
+
+@given(registered=registered_uris(), extra=st.lists(_pair, max_size=3))
+def test_adding_one_trailing_slash_to_the_path_still_matches(
+    registered: str, extra: list[str]
+) -> None:
+    base, _, query = registered.partition("?")
+    requested = base + "/" + "?" + "&".join([query, *extra] if query else extra)
+    assert redirect_uri_matches(registered, requested.rstrip("?"))

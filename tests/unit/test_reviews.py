@@ -23,6 +23,7 @@ from tests.unit.builders import (
     OWNER,
     PLATFORM,
     REVIEWER,
+    STRANGER,
     app,
     catalogue,
     collected,
@@ -133,6 +134,23 @@ def test_submission_without_any_app_detail_names_all_three() -> None:
         submit(incomplete, catalogue())
     for named in ("company name", "contact email", "privacy policy URL"):
         assert named in refused.value.message
+
+
+def test_another_developer_submitting_an_incomplete_app_is_refused_without_its_details() -> None:
+    incomplete = app(company_name=None, contact_email=None, privacy_policy_url=None)
+    with pytest.raises(NotPermittedError) as refused:
+        submit(incomplete, catalogue(), actor=STRANGER)
+    assert "company name" not in refused.value.message
+
+
+def test_another_developer_is_refused_before_the_use_case_is_looked_at() -> None:
+    with pytest.raises(NotPermittedError):
+        submit(app(), catalogue(), use_case="no_such_case", actor=STRANGER)
+
+
+def test_the_owner_in_another_case_submits_a_review() -> None:
+    review = submit(app(), catalogue(), actor=Actor.developer("ALICE"))
+    assert review.pending == ["basic"]
 
 
 def test_submission_with_an_empty_permission_description_is_refused() -> None:

@@ -10,9 +10,18 @@ from domain.actors import Actor, Role
 from domain.errors import NotPermittedError, TokenStateError
 from domain.identity import token_id, user_id
 from domain.tokens import AccessToken
-from tests.unit.builders import OWNER, PLATFORM, REVIEWER, STRANGER, collected, event_names
+from tests.unit.builders import (
+    OWNER,
+    PLATFORM,
+    REVIEWER,
+    STRANGER,
+    app,
+    collected,
+    event_names,
+)
 
-APP_ID = uuid4()
+OWNED_APP = app()  # the tokens' app, owned by alice (OWNER)
+APP_ID = OWNED_APP.id
 BOB = Actor.user("bob")
 LEDGER = Actor("ledger", Role.SYSTEM)
 DIGEST = "t" * 64
@@ -63,20 +72,45 @@ def test_issued_event_does_not_carry_the_plaintext_token() -> None:
 
 def test_user_revokes_their_token() -> None:
     token = issue()
-    token.revoke(BOB, "lost my phone", is_user=True, is_app_owner=False)
+    token.revoke(BOB, "lost my phone")
     assert (token.revoked, token.active) == (True, False)
 
 
 def test_app_owner_revokes_a_token() -> None:
     token = issue()
-    token.revoke(OWNER, "", is_user=False, is_app_owner=True)
+    token.revoke(OWNER, "", OWNED_APP)
+    assert not token.active
+
+
+def test_app_owner_revokes_a_token_whatever_the_case_of_their_username() -> None:
+    token = issue()
+    token.revoke(Actor.developer("ALICE"), "", OWNED_APP)
+    assert not token.active
+
+
+def test_user_revokes_their_token_whatever_the_case_of_their_username() -> None:
+    token = issue()
+    token.revoke(Actor.user("Bob"), "")
+    assert not token.active
+
+
+def test_the_owner_of_another_app_may_not_revoke_a_token() -> None:
+    token = issue()
+    with pytest.raises(NotPermittedError):
+        token.revoke(OWNER, "", app())  # alice's app, but not the token's
+    assert token.active
+
+
+def test_the_client_the_token_was_issued_to_revokes_it() -> None:
+    token = issue()
+    token.revoke(Actor.client(APP_ID.hex), "revoked by the client")
     assert not token.active
 
 
 @pytest.mark.parametrize("actor", [PLATFORM, LEDGER], ids=["platform", "ledger"])
 def test_platform_revokes_any_token(actor: Actor) -> None:
     token = issue()
-    token.revoke(actor, "abuse", is_user=False, is_app_owner=False)
+    token.revoke(actor, "abuse")
     assert not token.active
 
 
@@ -88,13 +122,13 @@ def test_platform_revokes_any_token(actor: Actor) -> None:
 def test_others_may_not_revoke_a_token(actor: Actor) -> None:
     token = issue()
     with pytest.raises(NotPermittedError):
-        token.revoke(actor, "", is_user=False, is_app_owner=False)
+        token.revoke(actor, "")
     assert token.active
 
 
 def test_revocation_records_who_and_why() -> None:
     token = issue()
-    token.revoke(BOB, "lost my phone", is_user=True, is_app_owner=False)
+    token.revoke(BOB, "lost my phone")
     [revoked] = collected(token)
     assert (type(revoked).__name__, revoked.actor, revoked.reason) == (
         "Revoked",
@@ -105,10 +139,10 @@ def test_revocation_records_who_and_why() -> None:
 
 def test_revoking_a_token_twice_is_refused() -> None:
     token = issue()
-    token.revoke(BOB, "", is_user=True, is_app_owner=False)
+    token.revoke(BOB, "")
     token.collect_events()
     with pytest.raises(TokenStateError):
-        token.revoke(BOB, "", is_user=True, is_app_owner=False)
+        token.revoke(BOB, "")
     assert token.collect_events() == []
 
 
@@ -137,11 +171,11 @@ def test_revoking_an_expired_token_is_refused() -> None:
     token = issue()
     token.expire(PLATFORM, "")
     with pytest.raises(TokenStateError):
-        token.revoke(BOB, "", is_user=True, is_app_owner=False)
+        token.revoke(BOB, "")
 
 
 def test_expiring_a_revoked_token_is_refused() -> None:
     token = issue()
-    token.revoke(BOB, "", is_user=True, is_app_owner=False)
+    token.revoke(BOB, "")
     with pytest.raises(TokenStateError):
         token.expire(PLATFORM, "")

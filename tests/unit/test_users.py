@@ -8,7 +8,7 @@ import pytest
 
 from domain.actors import Actor
 from domain.errors import InvalidInputError, NotPermittedError
-from domain.identity import user_id
+from domain.identity import canonical_username, user_id
 from domain.users import User, validate_username
 from tests.unit.builders import PLATFORM, event_names
 
@@ -55,7 +55,7 @@ def test_usernames_differing_only_in_case_share_one_id() -> None:
 
 
 @pytest.mark.parametrize(
-    "username", ["b", "bob", "bob.smith", "bob_smith", "Bob99", "_", ".", "a" * 30]
+    "username", ["b", "bob", "bob.smith", "bob_smith", "Bob99", "_", "._", "a" * 30]
 )
 def test_username_of_letters_digits_periods_and_underscores_is_accepted(username: str) -> None:
     assert validate_username(username) == username
@@ -68,6 +68,39 @@ def test_username_of_letters_digits_periods_and_underscores_is_accepted(username
 def test_username_outside_the_rules_is_refused(username: str) -> None:
     with pytest.raises(InvalidInputError, match="1 to 30 letters, digits, periods or underscores"):
         validate_username(username)
+
+
+@pytest.mark.parametrize("username", [".", "..", "..."])
+def test_username_made_of_periods_only_is_refused(username: str) -> None:
+    with pytest.raises(InvalidInputError, match="periods only"):
+        validate_username(username)
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["\u212aelvin", "\uff42ob", "bo\u0130"],
+    ids=["kelvin-sign", "fullwidth", "dotted-i"],
+)
+def test_username_with_a_letter_that_folds_to_ascii_is_refused(username: str) -> None:
+    with pytest.raises(InvalidInputError, match="letters, digits, periods or underscores"):
+        validate_username(username)
+
+
+@pytest.mark.parametrize("lookalike", ["\u212abob", "\u212aBOB"], ids=["kelvin", "kelvin-upper"])
+def test_a_name_that_only_folds_to_a_username_names_another_id(lookalike: str) -> None:
+    # NFKC or casefold would turn the Kelvin sign into k, and so into the user kbob.
+    assert user_id(lookalike) != user_id("kbob")
+
+
+def test_canonical_username_lowers_ascii_letters_only() -> None:
+    assert canonical_username("Dan.Smith_99") == "dan.smith_99"
+    assert canonical_username("\u212a\u0130") == "\u212a\u0130"
+
+
+def test_a_user_sets_their_password_whatever_the_case_they_sign_in_with() -> None:
+    registered = User.register("bob", "Bob", None, PLATFORM)
+    registered.set_password_hash("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", Actor.user("BOB"))
+    assert registered.password_hash.startswith("$argon2id$")
 
 
 def test_username_with_a_trailing_newline_is_refused() -> None:

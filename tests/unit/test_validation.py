@@ -10,7 +10,9 @@ from domain.validation import (
     optional_text,
     optional_url,
     require_absolute_url,
+    require_display_text,
     require_text,
+    shown_safely,
 )
 
 
@@ -96,3 +98,18 @@ def test_malformed_email_address_is_refused(value: str) -> None:
 @pytest.mark.parametrize("value", [None, "", "  "])
 def test_missing_optional_email_is_empty(value: str | None) -> None:
     assert optional_email(value, "contact_email") == ""
+
+
+def test_display_text_names_the_refused_character() -> None:
+    with pytest.raises(InvalidInputError, match="U\\+202E RIGHT-TO-LEFT OVERRIDE"):
+        require_display_text("Photo\u202eRetnirp", "name")
+
+
+def test_display_text_allows_line_breaks_only_when_multiline() -> None:
+    assert require_display_text("one\ntwo", "description", multiline=True) == "one\ntwo"
+    with pytest.raises(InvalidInputError, match="U\\+000A"):
+        require_display_text("one\ntwo", "name")
+
+
+def test_hidden_characters_are_shown_as_replacement_characters() -> None:
+    assert shown_safely("Photo\u202eRet\u200bnirp") == "Photo\ufffdRet\ufffdnirp"

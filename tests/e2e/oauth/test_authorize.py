@@ -82,7 +82,8 @@ def test_missing_redirect_uri_is_refused_without_redirecting(
     [
         "https://evil.example/callback",  # another host
         "http://client.example/callback",  # another scheme
-        "https://client.example/callback/",  # trailing slash added
+        "https://client.example/callback//",  # two trailing slashes added
+        "https://client.example/",  # the site's root
         "https://client.example/callback/more",  # longer path
         "https://client.example/Callback",  # path case
         "https://client.example/callback#fragment",  # a fragment (RFC 6749 §3.1.2)
@@ -472,3 +473,18 @@ def test_authorization_request_url_in_next_is_kept_through_sign_in(
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/oauth/authorize?{query}"
+
+
+def test_consent_page_shows_a_recorded_direction_override_as_a_replacement_character() -> None:
+    # A name recorded before such characters were refused (registration refuses them now).
+    from api.oauth.pages import consent_page as render_consent_page
+
+    page = render_consent_page(
+        action="/oauth/authorize", csrf_token="t", app_name="Photo\u202eRetnirp",
+        app_description="Prints\u2066 photos", website="https://p.example",
+        redirect_host="p.example", mode="sandbox", scopes=[], username="bob",
+        request_fields={}, signout_action=None, signout_next="/",
+    )
+    assert "\u202e" not in page
+    assert "\u2066" not in page
+    assert "Photo\ufffdRetnirp" in page
