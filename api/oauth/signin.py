@@ -3,8 +3,9 @@
 The password is checked against the argon2id hash the ledger stores (``Ledger.set_user_password``);
 an unknown username costs the same hash verification, so timing does not tell which usernames exist,
 and the page says only that the pair was wrong. Guessing is throttled (``domain.sign_in_attempts``):
-after too many wrong passwords for a username, registered or not, its sign-in is refused for a while
-without checking the password (429, here and on ``/v1/me``). Neither the password nor the username
+every attempt is counted before its password is checked, and after too many wrong passwords for a
+username, registered or not, its sign-in is refused for a while without checking the password
+(429, here and on ``/v1/me``). Neither the password nor the username
 is logged. After sign-in the browser goes back to the authorization request it came from; ``next``
 may only name that endpoint on this site (no open redirect).
 
@@ -75,19 +76,18 @@ def authenticate(
     ledger: Ledger, throttle: SignInThrottle, username: str, password: str
 ) -> User | None:
     """The user whose password this is, or None; ``SignInThrottledError``, without checking
-    the password, while the username is locked. A wrong password counts against the username
-    typed (registered or not); a right one clears its count."""
+    the password, while the username is locked. The attempt counts against the username typed
+    (registered or not) before the password is checked, so that no burst of concurrent guesses
+    gets more checked than the limit; a right password then clears the count."""
     if not username or not password or len(password) > MAX_PASSWORD_CHARS:
         return None
     now = ledger.clock()
-    attempts = throttle.attempts(username)
-    if attempts is not None:
-        attempts.require_unlocked(now)
+    counted = throttle.count_attempt(username, now)
     user = _verified_user(ledger, username, password)
     if user is None:
-        if throttle.record_failure(username, now).is_locked(now):
+        if counted.is_locked(now):
             logger.warning("password sign-in locked after repeated wrong passwords")
-    elif attempts is not None:
+    else:
         throttle.clear(username)
     return user
 
