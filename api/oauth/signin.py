@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
+from api.dependencies import EndedSessionsDep, LedgerDep, SettingsDep, SignInThrottleDep
 from api.errors import RETRY_AFTER_HEADER
 from api.oauth.authorize import PATH as AUTHORIZE_PATH
 from api.oauth.csrf import FIELD as CSRF_FIELD
@@ -40,6 +40,7 @@ from api.oauth.sessions import (
     Session,
     VisitorDep,
     clear_session_cookie,
+    end_session,
     set_session_cookie,
 )
 from api.passwords import hash_password, verify_password
@@ -182,13 +183,16 @@ def sign_in(
 
 
 @router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out",
+             description="Ends the session on the server too: a copy of its cookie no longer "
+                         "signs anyone in.",
              responses={303: {"description": "Signed out: back to the page named by next"}},
              openapi_extra=documented_form(
                  Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
                  Param("next", "The authorization request to go back to"),
              ))
 def sign_out(
-    request: Request, form: FormDep, visitor: VisitorDep, csrf: CsrfDep,
+    request: Request, form: FormDep, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    ended: EndedSessionsDep,
 ) -> Response:
     csrf.require(visitor.session, visitor.username, form.get(CSRF_FIELD))
     if form.get("next"):
@@ -200,5 +204,6 @@ def sign_out(
             "<!doctype html><title>Signed out</title><p>You are signed out.</p>",
             headers=PAGE_HEADERS,
         )
-    clear_session_cookie(response, request)
+    end_session(visitor, ended)  # after a bad ``next`` is refused: that changes nothing
+    clear_session_cookie(response, request, codec)
     return response
