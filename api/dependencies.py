@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from domain.ledger import Ledger
+from infrastructure.ended_sessions import EndedSessions
 from infrastructure.runtime import Runtime
 from infrastructure.settings import Settings
 from infrastructure.sign_in_throttle import SignInThrottle
@@ -39,6 +40,11 @@ async def get_sign_in_throttle(request: Request) -> SignInThrottle:
     return runtime_of(request).sign_in_throttle
 
 
+async def get_ended_sessions(request: Request) -> EndedSessions:
+    """The OAuth-page sessions signed out before they expire, seen by every process."""
+    return runtime_of(request).ended_sessions
+
+
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -48,3 +54,4 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignInThrottleDep = Annotated[SignInThrottle, Depends(get_sign_in_throttle)]
+EndedSessionsDep = Annotated[EndedSessions, Depends(get_ended_sessions)]

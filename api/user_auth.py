@@ -7,7 +7,7 @@ The password is checked as the sign-in page checks it (``api.oauth.signin.authen
 password and an unknown username cost the same argon2id verification and get the same 401, which
 names the Basic realm (RFC 7617 §2), and count alike towards the username's lock (then 429 with
 ``Retry-After``, the password unchecked). The cookie is verified by ``api.oauth.sessions`` (signed,
-at most a working day old, ended by a password change).
+at most a working day old, ended by sign-out or a password change).
 
 Two refusals are deliberate. Behind an SSO proxy password sign-in is off here as on the sign-in
 page, and the proxy's user header is not accepted either: the proxy adds it to every request,

@@ -2,8 +2,10 @@
 
 A human password has little entropy, so guessing must be slow: after ``MAX_FAILURES`` wrong
 passwords within ``FAILURE_WINDOW`` of the first, the username is locked for ``LOCKOUT`` after the
-last, and no password is even checked. The rule is kept per username typed, registered or not, so
-that a lock does not tell which usernames exist. Time is passed in.
+last, and no password is even checked. An attempt is counted as a failure before its password is
+checked (a right one then clears the count), so that guesses sent at once cannot all slip past a
+count that only their results would raise. The rule is kept per username typed, registered or
+not, so that a lock does not tell which usernames exist. Time is passed in.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class SignInAttempts:
             return SignInAttempts.first(now)
         return SignInAttempts(self.failures + 1, self.first_failure_at,
                               max(self.last_failure_at, now))
+
+    def after_attempt(self, now: datetime) -> SignInAttempts:
+        """The record once a password arrives at ``now`` to be checked: refused while locked,
+        else counted as a failure until it proves right."""
+        self.require_unlocked(now)
+        return self.after_failure(now)
 
     def unlocks_in(self, now: datetime) -> timedelta:
         """How long sign-in stays refused from ``now``; zero when it is not."""

@@ -1,5 +1,6 @@
-"""One process's ledger: the write side, the read models, the projector keeping them level, and
-the sign-in throttle (its table beside the read models, shared by every process).
+"""One process's ledger: the write side, the read models, the projector keeping them level, the
+sign-in throttle and the signed-out sessions (their tables beside the read models, shared by
+every process).
 
 Writes that take something away (revocations of tokens, grants, apps, approvals, scopes) are
 acknowledged only once the read models have reached them: every process reads the same read
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from infrastructure.ended_sessions import EndedSessions
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import Projector, ProjectorRunner
 from infrastructure.read_model.queries import ReadModel
@@ -32,6 +34,7 @@ class Runtime:
     projector: Projector
     read_model: ReadModel
     sign_in_throttle: SignInThrottle
+    ended_sessions: EndedSessions
     runner: ProjectorRunner | None = None
 
     def acknowledge(self, position: int, timeout: float = ACKNOWLEDGE_TIMEOUT) -> int:
@@ -62,8 +65,10 @@ def open_runtime_on(
     projector = Projector(ledger.recorder, ledger.mapper, db)
     throttle = SignInThrottle(db, ledger.hasher)
     throttle.create_table()
+    ended_sessions = EndedSessions(db, ledger.hasher)
+    ended_sessions.create_table()
     runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position),
-                      throttle)
+                      throttle, ended_sessions)
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime

@@ -3,9 +3,11 @@
 The records live in a table of the read-model database (one PostgreSQL for all processes, or the
 one process's SQLite file). The table is not a read model: nothing in the event log rebuilds it,
 so ``ledger projections rebuild`` leaves it alone. A row is keyed by a keyed digest of the
-casefolded username, never the username: people type passwords into the username field. A
-failure is one upsert that applies ``SignInAttempts.after_failure`` in SQL, so concurrent
-failures from several processes all count. Times are microseconds since the epoch (UTC).
+casefolded username, never the username: people type passwords into the username field. An
+attempt is counted before its password is checked, by one upsert that applies
+``SignInAttempts.after_attempt`` in SQL: it counts the attempt and answers whether it may go on,
+atomically, so concurrent attempts from several processes never let more than the limit through.
+A right password then clears the count. Times are microseconds since the epoch (UTC).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.credentials import SecretHasher
-from domain.sign_in_attempts import FAILURE_WINDOW, SignInAttempts
+from domain.sign_in_attempts import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInAttempts
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projection import micros
 from infrastructure.read_model.schema import serialise_creators
@@ -27,9 +29,11 @@ _CREATE = """CREATE TABLE IF NOT EXISTS sign_in_failures (
     first_failure_at BIGINT NOT NULL,
     last_failure_at BIGINT NOT NULL
 )"""
-# SignInAttempts.after_failure as one statement: a failure once the window since the first
-# counted one has passed starts a new count.
-_RECORD_FAILURE = """INSERT INTO sign_in_failures AS f
+# SignInAttempts.after_attempt as one statement: no row comes back, and nothing changes, while
+# the username is locked; otherwise the attempt counts as a failure, and one once the window
+# since the first counted one has passed starts a new count. The conflicting row stays locked
+# (PostgreSQL) or the database is (SQLite's BEGIN IMMEDIATE) until the transaction ends.
+_COUNT_ATTEMPT = """INSERT INTO sign_in_failures AS f
     (username_digest, failures, first_failure_at, last_failure_at)
 VALUES (:digest, 1, :now, :now)
 ON CONFLICT (username_digest) DO UPDATE SET
@@ -40,6 +44,7 @@ ON CONFLICT (username_digest) DO UPDATE SET
     last_failure_at = CASE WHEN :now - f.first_failure_at >= :window THEN :now
                            WHEN :now > f.last_failure_at THEN :now
                            ELSE f.last_failure_at END
+WHERE NOT (f.failures >= :max_failures AND :now - f.last_failure_at < :lockout)
 RETURNING failures, first_failure_at, last_failure_at"""
 _READ = ("SELECT failures, first_failure_at, last_failure_at FROM sign_in_failures "
          "WHERE username_digest = :digest")
@@ -78,13 +83,22 @@ class SignInThrottle:
         row = self.db.read_one(self.db.sql(_READ), {"digest": self.digest(username)})
         return None if row is None else _attempts(row)
 
-    def record_failure(self, username: str, now: datetime) -> SignInAttempts:
-        """Counts one wrong password at ``now``; answers the record it leaves."""
+    def count_attempt(self, username: str, now: datetime) -> SignInAttempts:
+        """Counts a password arriving at ``now`` as a failure before it is checked, and answers
+        the record it leaves; ``SignInThrottledError``, counting nothing, while the username is
+        locked."""
         params = {"digest": self.digest(username), "now": micros(now),
-                  "window": FAILURE_WINDOW // _MICROSECOND}
+                  "window": FAILURE_WINDOW // _MICROSECOND, "max_failures": MAX_FAILURES,
+                  "lockout": LOCKOUT // _MICROSECOND}
         with self.db.write_transaction() as cur:
-            cur.execute(self.db.sql(_RECORD_FAILURE), params)
-            return _attempts(cur.fetchone())
+            cur.execute(self.db.sql(_COUNT_ATTEMPT), params)
+            counted = cur.fetchone()
+            if counted is not None:
+                return _attempts(counted)
+            cur.execute(self.db.sql(_READ), {"digest": params["digest"]})
+            locked = _attempts(cur.fetchone())
+        locked.require_unlocked(now)
+        raise RuntimeError("the sign-in throttle's statement and policy disagree on a lock")
 
     def clear(self, username: str) -> None:
         """Forgets the username's failures (its password was right)."""

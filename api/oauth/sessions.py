@@ -3,11 +3,14 @@
 The cookie holds no secret, only ``{nonce, username, issued at, password mark}`` signed with
 HMAC-SHA-256 under a key derived from the server key, so it cannot be forged or extended. It is
 HttpOnly (no script reads it), SameSite=Lax (other sites' forms do not carry it; the redirect
-back from the sign-in page does), Secure when the page is served over https, and scoped to
-``/oauth``. The nonce binds the CSRF tokens of the forms shown in the session (``csrf.py``); a
-new one is drawn at each sign-in, so a session planted before sign-in is worthless after it.
-The password mark is a keyed digest of the user's password hash: setting a new password ends
-every session signed in with the old one.
+back from the sign-in page does), Secure outside development (a TLS-terminating proxy may hand
+the service plain http, so the scheme it sees proves nothing) and in development whenever the
+page is served over https, and scoped to ``/oauth``. The nonce binds the CSRF tokens of the
+forms shown in the session (``csrf.py``); a new one is drawn at each sign-in, so a session
+planted before sign-in is worthless after it. The password mark is a keyed digest of the user's
+password hash: setting a new password ends every session signed in with the old one. Signing
+out ends the session in every process (``infrastructure.ended_sessions`` keeps a keyed digest
+of its nonce until the cookie expires), so a copy of the cookie is worthless after it.
 
 Behind an SSO proxy (``settings.trusted_user_header``), the user named by that header is the
 signed-in user and the cookie only carries the CSRF nonce.
@@ -27,9 +30,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from api.dependencies import LedgerDep, SettingsDep
+from api.dependencies import EndedSessionsDep, LedgerDep, SettingsDep
 from domain.errors import UserNotFoundError
 from domain.ledger import Ledger
+from infrastructure.ended_sessions import EndedSessions
 from infrastructure.settings import Settings, secret_key_bytes
 
 COOKIE_NAME = "ledger_oauth_session"
@@ -64,14 +68,21 @@ class Session:
 
 
 class SessionCodec:
-    """Signs and verifies session cookies."""
+    """Signs and verifies session cookies, and knows whether they may travel over plain http
+    (only in development)."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, secure_only: bool = True) -> None:
         self._key = key
+        self.secure_only = secure_only
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SessionCodec:
-        return cls(derive_key(settings, "oauth-session/v1"))
+        return cls(derive_key(settings, "oauth-session/v1"),
+                   secure_only=not settings.is_development)
+
+    def secure(self, request: Request) -> bool:
+        """The cookie's Secure attribute for this request."""
+        return self.secure_only or request.url.scheme == "https"
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), sha256).digest())
@@ -120,14 +131,14 @@ def set_session_cookie(
 ) -> None:
     response.set_cookie(
         COOKIE_NAME, codec.dumps(session), max_age=SESSION_LIFETIME, path=cookie_path(request),
-        httponly=True, samesite="lax", secure=request.url.scheme == "https",
+        httponly=True, samesite="lax", secure=codec.secure(request),
     )
 
 
-def clear_session_cookie(response: Response, request: Request) -> None:
+def clear_session_cookie(response: Response, request: Request, codec: SessionCodec) -> None:
     response.delete_cookie(
         COOKIE_NAME, path=cookie_path(request), httponly=True, samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=codec.secure(request),
     )
 
 
@@ -156,10 +167,14 @@ def trusted_user(request: Request, settings: Settings) -> str | None:
     return request.headers.get(settings.trusted_user_header, "").strip() or None
 
 
-def _still_valid(session: Session, ledger: Ledger, codec: SessionCodec) -> bool:
-    """A signed-in session ends when its user's password changes."""
+def _still_valid(
+    session: Session, ledger: Ledger, codec: SessionCodec, ended: EndedSessions
+) -> bool:
+    """A signed-in session ends when it is signed out, or when its user's password changes."""
     if session.username is None:
         return True
+    if ended.has_ended(session.nonce):
+        return False
     try:
         user = ledger.user(session.username)
     except UserNotFoundError:
@@ -176,12 +191,20 @@ def session_codec(settings: SettingsDep) -> SessionCodec:
 CodecDep = Annotated[SessionCodec, Depends(session_codec)]
 
 
+def end_session(visitor: Visitor, ended: EndedSessions) -> None:
+    """Signs the visitor's session out in every process, until its cookie would expire."""
+    if visitor.username is not None and not visitor.via_sso:
+        session = visitor.session
+        ended.end(session.nonce, session.issued_at + SESSION_LIFETIME, int(time.time()))
+
+
 def current_visitor(
-    request: Request, settings: SettingsDep, ledger: LedgerDep, codec: CodecDep
+    request: Request, settings: SettingsDep, ledger: LedgerDep, codec: CodecDep,
+    ended: EndedSessionsDep,
 ) -> Visitor:
     """Dependency: the visitor, from the SSO header when one is trusted, else the cookie."""
     session = codec.loads(request.cookies.get(COOKIE_NAME))
-    if session is not None and not _still_valid(session, ledger, codec):
+    if session is not None and not _still_valid(session, ledger, codec, ended):
         session = None
     needs_cookie = session is None
     session = session or Session.fresh()

@@ -3,8 +3,9 @@
 The password is checked against the argon2id hash the ledger stores (``Ledger.set_user_password``);
 an unknown username costs the same hash verification, so timing does not tell which usernames exist,
 and the page says only that the pair was wrong. Guessing is throttled (``domain.sign_in_attempts``):
-after too many wrong passwords for a username, registered or not, its sign-in is refused for a while
-without checking the password (429, here and on ``/v1/me``). Neither the password nor the username
+every attempt is counted before its password is checked, and after too many wrong passwords for a
+username, registered or not, its sign-in is refused for a while without checking the password
+(429, here and on ``/v1/me``). Neither the password nor the username
 is logged. After sign-in the browser goes back to the authorization request it came from; ``next``
 may only name that endpoint on this site (no open redirect).
 
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
+from api.dependencies import EndedSessionsDep, LedgerDep, SettingsDep, SignInThrottleDep
 from api.errors import RETRY_AFTER_HEADER
 from api.oauth.authorize import PATH as AUTHORIZE_PATH
 from api.oauth.csrf import FIELD as CSRF_FIELD
@@ -39,6 +40,7 @@ from api.oauth.sessions import (
     Session,
     VisitorDep,
     clear_session_cookie,
+    end_session,
     set_session_cookie,
 )
 from api.passwords import hash_password, verify_password
@@ -75,19 +77,18 @@ def authenticate(
     ledger: Ledger, throttle: SignInThrottle, username: str, password: str
 ) -> User | None:
     """The user whose password this is, or None; ``SignInThrottledError``, without checking
-    the password, while the username is locked. A wrong password counts against the username
-    typed (registered or not); a right one clears its count."""
+    the password, while the username is locked. The attempt counts against the username typed
+    (registered or not) before the password is checked, so that no burst of concurrent guesses
+    gets more checked than the limit; a right password then clears the count."""
     if not username or not password or len(password) > MAX_PASSWORD_CHARS:
         return None
     now = ledger.clock()
-    attempts = throttle.attempts(username)
-    if attempts is not None:
-        attempts.require_unlocked(now)
+    counted = throttle.count_attempt(username, now)
     user = _verified_user(ledger, username, password)
     if user is None:
-        if throttle.record_failure(username, now).is_locked(now):
+        if counted.is_locked(now):
             logger.warning("password sign-in locked after repeated wrong passwords")
-    elif attempts is not None:
+    else:
         throttle.clear(username)
     return user
 
@@ -182,13 +183,16 @@ def sign_in(
 
 
 @router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out",
+             description="Ends the session on the server too: a copy of its cookie no longer "
+                         "signs anyone in.",
              responses={303: {"description": "Signed out: back to the page named by next"}},
              openapi_extra=documented_form(
                  Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
                  Param("next", "The authorization request to go back to"),
              ))
 def sign_out(
-    request: Request, form: FormDep, visitor: VisitorDep, csrf: CsrfDep,
+    request: Request, form: FormDep, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    ended: EndedSessionsDep,
 ) -> Response:
     csrf.require(visitor.session, visitor.username, form.get(CSRF_FIELD))
     if form.get("next"):
@@ -200,5 +204,6 @@ def sign_out(
             "<!doctype html><title>Signed out</title><p>You are signed out.</p>",
             headers=PAGE_HEADERS,
         )
-    clear_session_cookie(response, request)
+    end_session(visitor, ended)  # after a bad ``next`` is refused: that changes nothing
+    clear_session_cookie(response, request, codec)
     return response

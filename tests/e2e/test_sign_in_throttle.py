@@ -5,7 +5,10 @@ username within 15 minutes, the OAuth sign-in form (429, the page again) and HTT
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -150,6 +153,41 @@ def test_a_locked_username_is_refused_without_checking_the_password(
 
     assert attempt("alice", PASSWORD) == REFUSED
     assert checked == []
+
+
+def test_the_right_password_after_a_concurrent_burst_of_wrong_ones_is_refused(
+    basic: Attempts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong passwords sent at once, each held while its password is checked, so that none
+    has answered when the right one arrives: no more than the limit are checked, and the right
+    password is refused as any would be."""
+    burst = 16
+    checked: list[str] = []
+    released = threading.Event()
+    verify: Callable[[str, str], bool] = signin.verify_password
+
+    def held_verify(password_hash: str, password: str) -> bool:
+        checked.append(password)
+        if password == WRONG:
+            released.wait(timeout=30)
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(signin, "verify_password", held_verify)
+    with ThreadPoolExecutor(burst) as pool:
+        guesses = [pool.submit(basic, "alice", WRONG) for _ in range(burst)]
+        try:
+            deadline = time.monotonic() + 30
+            while len(checked) + sum(g.done() for g in guesses) < burst:
+                assert time.monotonic() < deadline, "the burst did not settle"
+                time.sleep(0.01)
+            last = basic("alice", PASSWORD)
+        finally:
+            released.set()
+        outcomes = [g.result() for g in guesses]
+
+    assert last == REFUSED
+    assert checked == [WRONG] * MAX_FAILURES
+    assert outcomes.count(REFUSED) == burst - MAX_FAILURES
 
 
 def test_the_sign_in_page_says_how_long_to_wait_and_offers_the_form_again(

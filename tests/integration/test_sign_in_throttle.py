@@ -1,23 +1,30 @@
 """The sign-in throttle's records, over SQLite and PostgreSQL: counted as the policy counts,
 keyed by a keyed digest, shared by every process, kept through a read-model rebuild, and never
-losing a failure to a concurrent one."""
+letting a burst of concurrent attempts, from any number of processes, past the limit."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
+from api.oauth import signin
+from api.passwords import hash_password
 from domain.credentials import SecretHasher
-from domain.sign_in_attempts import FAILURE_WINDOW, SignInAttempts
+from domain.errors import SignInThrottledError
+from domain.sign_in_attempts import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInAttempts
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import rebuild
 from infrastructure.read_model.schema import READ_MODEL_TABLES
 from infrastructure.sign_in_throttle import TABLE, SignInThrottle
 from tests.conftest import TEST_SECRET_KEY
+from tests.support.ledger_setup import PLATFORM, register_user
 
 if TYPE_CHECKING:
     from infrastructure.runtime import Runtime
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
 MINUTE = 60.0
 PROCESSES = 4
 THREADS = 24
+PASSWORD = "alice-correct-horse"
+WRONG = "alice-wrong-horse"
+REFUSED = "throttled"
 
 
 @contextmanager
@@ -53,20 +63,20 @@ def test_failures_count_from_the_first_and_remember_the_last(
 ) -> None:
     throttle = runtime.sign_in_throttle
     first = clock()
-    throttle.record_failure("alice", clock())
+    throttle.count_attempt("alice", clock())
     clock.advance(MINUTE)
-    throttle.record_failure("alice", clock())
+    throttle.count_attempt("alice", clock())
     clock.advance(MINUTE)
 
-    left = throttle.record_failure("alice", clock())
+    left = throttle.count_attempt("alice", clock())
 
     assert left == SignInAttempts(3, first, clock())
     assert throttle.attempts("alice") == left
 
 
 def test_the_username_is_counted_without_regard_to_case(runtime: Runtime, clock: Clock) -> None:
-    runtime.sign_in_throttle.record_failure("Alice", clock())
-    runtime.sign_in_throttle.record_failure("ALICE", clock())
+    runtime.sign_in_throttle.count_attempt("Alice", clock())
+    runtime.sign_in_throttle.count_attempt("ALICE", clock())
 
     found = runtime.sign_in_throttle.attempts("alice")
 
@@ -84,11 +94,11 @@ def test_the_store_counts_across_the_window_as_the_policy_does(
     moments += [start + FAILURE_WINDOW, start + FAILURE_WINDOW + timedelta(minutes=1)]
     moments += [start + 2 * FAILURE_WINDOW + timedelta(microseconds=999_999)]
     expected = SignInAttempts.first(moments[0])
-    runtime.sign_in_throttle.record_failure("alice", moments[0])
+    runtime.sign_in_throttle.count_attempt("alice", moments[0])
     for moment in moments[1:]:
         expected = expected.after_failure(moment)
 
-        stored = runtime.sign_in_throttle.record_failure("alice", moment)
+        stored = runtime.sign_in_throttle.count_attempt("alice", moment)
 
         assert stored == expected, moment
 
@@ -98,15 +108,15 @@ def test_a_failure_reported_late_does_not_move_the_last_failure_back(
 ) -> None:
     earlier = clock()
     clock.advance(MINUTE)
-    runtime.sign_in_throttle.record_failure("alice", clock())
+    runtime.sign_in_throttle.count_attempt("alice", clock())
 
-    stored = runtime.sign_in_throttle.record_failure("alice", earlier)
+    stored = runtime.sign_in_throttle.count_attempt("alice", earlier)
 
     assert stored.last_failure_at == clock()
 
 
 def test_clearing_forgets_the_usernames_failures(runtime: Runtime, clock: Clock) -> None:
-    runtime.sign_in_throttle.record_failure("alice", clock())
+    runtime.sign_in_throttle.count_attempt("alice", clock())
 
     runtime.sign_in_throttle.clear("Alice")
 
@@ -114,8 +124,8 @@ def test_clearing_forgets_the_usernames_failures(runtime: Runtime, clock: Clock)
 
 
 def test_clearing_one_username_keeps_anothers_failures(runtime: Runtime, clock: Clock) -> None:
-    runtime.sign_in_throttle.record_failure("alice", clock())
-    runtime.sign_in_throttle.record_failure("bob", clock())
+    runtime.sign_in_throttle.count_attempt("alice", clock())
+    runtime.sign_in_throttle.count_attempt("bob", clock())
 
     runtime.sign_in_throttle.clear("alice")
 
@@ -126,7 +136,7 @@ def test_rows_are_keyed_by_a_keyed_digest_never_the_username(
     runtime: Runtime, clock: Clock
 ) -> None:
     typed = "Hunter2-typed-into-the-username-field"
-    runtime.sign_in_throttle.record_failure(typed, clock())
+    runtime.sign_in_throttle.count_attempt(typed, clock())
 
     [row] = stored_rows(runtime)
 
@@ -139,13 +149,13 @@ def test_a_failure_recorded_by_one_process_is_seen_by_another(
     runtime: Runtime, clock: Clock, ledger_env: dict[str, str]
 ) -> None:
     with other_process(ledger_env) as elsewhere:
-        elsewhere.record_failure("alice", clock())
+        elsewhere.count_attempt("alice", clock())
 
     assert runtime.sign_in_throttle.attempts("alice") == SignInAttempts.first(clock())
 
 
 def test_rebuilding_the_read_models_keeps_the_failures(runtime: Runtime, clock: Clock) -> None:
-    runtime.sign_in_throttle.record_failure("alice", clock())
+    runtime.sign_in_throttle.count_attempt("alice", clock())
 
     rebuild(runtime.projector)
 
@@ -153,24 +163,142 @@ def test_rebuilding_the_read_models_keeps_the_failures(runtime: Runtime, clock: 
     assert runtime.sign_in_throttle.attempts("alice") == SignInAttempts.first(clock())
 
 
-def test_concurrent_failures_from_several_processes_all_count(
+def test_concurrent_attempts_from_several_processes_let_no_more_than_the_limit_through(
     runtime: Runtime, clock: Clock, ledger_env: dict[str, str]
 ) -> None:
-    """Threads of several "processes" (each its own connections) fail at once: N failures
-    count N, none lost to a read-modify-write race."""
+    """Threads of several "processes" (each its own connections) try at once: exactly the
+    limit is counted and let through, every other attempt is refused."""
     now = clock()
     start = threading.Barrier(THREADS)
     with (other_process(ledger_env) as a, other_process(ledger_env) as b,
           other_process(ledger_env) as c):
         throttles = [runtime.sign_in_throttle, a, b, c]
 
-        def fail(i: int) -> None:
+        def attempt(i: int) -> str:
             start.wait(timeout=30)
-            throttles[i % PROCESSES].record_failure("alice", now)
+            try:
+                throttles[i % PROCESSES].count_attempt("alice", now)
+            except SignInThrottledError:
+                return REFUSED
+            return "let through"
 
         with ThreadPoolExecutor(THREADS) as pool:
-            list(pool.map(fail, range(THREADS)))
+            outcomes = list(pool.map(attempt, range(THREADS)))
 
-    found = runtime.sign_in_throttle.attempts("alice")
-    assert found is not None
-    assert found.failures == THREADS
+    assert outcomes.count("let through") == MAX_FAILURES
+    assert outcomes.count(REFUSED) == THREADS - MAX_FAILURES
+    assert runtime.sign_in_throttle.attempts("alice") == SignInAttempts(MAX_FAILURES, now, now)
+
+
+def test_an_attempt_on_a_locked_username_is_refused_and_not_counted(
+    runtime: Runtime, clock: Clock
+) -> None:
+    for _ in range(MAX_FAILURES):
+        runtime.sign_in_throttle.count_attempt("alice", clock())
+    clock.advance(MINUTE)
+
+    with pytest.raises(SignInThrottledError) as refused:
+        runtime.sign_in_throttle.count_attempt("alice", clock())
+
+    assert refused.value.retry_after == LOCKOUT.total_seconds() - MINUTE
+    assert runtime.sign_in_throttle.attempts("alice") == SignInAttempts(
+        MAX_FAILURES, clock() - timedelta(seconds=MINUTE), clock() - timedelta(seconds=MINUTE))
+
+
+def test_the_store_ends_a_lock_when_the_policy_does(runtime: Runtime, clock: Clock) -> None:
+    """The upsert's lock condition is ``SignInAttempts.is_locked`` in SQL, to the microsecond."""
+    last = clock()
+    for _ in range(MAX_FAILURES):
+        runtime.sign_in_throttle.count_attempt("alice", last)
+    with pytest.raises(SignInThrottledError):
+        runtime.sign_in_throttle.count_attempt("alice", last + LOCKOUT - timedelta(microseconds=1))
+
+    counted = runtime.sign_in_throttle.count_attempt("alice", last + LOCKOUT)
+
+    assert counted == SignInAttempts.first(last + LOCKOUT)
+
+
+# --- guessing a password through several processes at once -------------------------------------
+
+
+class HeldChecks:
+    """``verify_password`` holding every check of a wrong password until released, so that a
+    whole burst of guesses is in flight before any answer could raise a count."""
+
+    def __init__(self, verify: Callable[[str, str], bool]) -> None:
+        self._verify = verify
+        self._lock = threading.Lock()
+        self.checked: list[str] = []
+        self.released = threading.Event()
+
+    def __call__(self, password_hash: str, password: str) -> bool:
+        with self._lock:
+            self.checked.append(password)
+        if password != PASSWORD:
+            self.released.wait(timeout=30)
+        return self._verify(password_hash, password)
+
+
+@pytest.fixture
+def held_checks(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> HeldChecks:
+    """Alice has a password; every password check is counted, and a wrong one held."""
+    register_user(runtime.ledger, "alice")
+    runtime.ledger.set_user_password("alice", hash_password(PASSWORD), PLATFORM)
+    held = HeldChecks(signin.verify_password)
+    monkeypatch.setattr(signin, "verify_password", held)
+    return held
+
+
+def guess(runtime: Runtime, throttle: SignInThrottle, password: str) -> str:
+    try:
+        user = signin.authenticate(runtime.ledger, throttle, "alice", password)
+    except SignInThrottledError:
+        return REFUSED
+    return "wrong password" if user is None else "signed in"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the burst did not settle"
+        time.sleep(0.01)
+
+
+def burst_of_wrong_guesses(
+    runtime: Runtime, ledger_env: dict[str, str], held: HeldChecks,
+    then: Callable[[list[SignInThrottle]], str] | None = None,
+) -> tuple[list[str], str | None]:
+    """THREADS wrong passwords for alice at once, spread over several processes; once every one
+    is either refused or being checked, ``then`` guesses too, and the held checks go on."""
+    with (other_process(ledger_env) as a, other_process(ledger_env) as b):
+        throttles = [runtime.sign_in_throttle, a, b]
+        with ThreadPoolExecutor(THREADS) as pool:
+            futures = [pool.submit(guess, runtime, throttles[i % len(throttles)], WRONG)
+                       for i in range(THREADS)]
+            try:
+                wait_until(lambda: len(held.checked) + sum(f.done() for f in futures) >= THREADS)
+                last = None if then is None else then(throttles)
+            finally:
+                held.released.set()
+            return [f.result() for f in futures], last
+
+
+def test_a_burst_of_wrong_passwords_from_several_processes_gets_no_more_than_the_limit_checked(
+    runtime: Runtime, ledger_env: dict[str, str], held_checks: HeldChecks
+) -> None:
+    outcomes, _ = burst_of_wrong_guesses(runtime, ledger_env, held_checks)
+
+    assert len(held_checks.checked) == MAX_FAILURES
+    assert outcomes.count("wrong password") == MAX_FAILURES
+    assert outcomes.count(REFUSED) == THREADS - MAX_FAILURES
+
+
+def test_the_right_password_after_a_burst_of_wrong_ones_is_refused(
+    runtime: Runtime, ledger_env: dict[str, str], held_checks: HeldChecks
+) -> None:
+    _, last = burst_of_wrong_guesses(
+        runtime, ledger_env, held_checks,
+        then=lambda throttles: guess(runtime, throttles[-1], PASSWORD))
+
+    assert last == REFUSED
+    assert PASSWORD not in held_checks.checked

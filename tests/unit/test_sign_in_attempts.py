@@ -97,6 +97,19 @@ def test_require_unlocked_lets_an_unlocked_username_through() -> None:
     one_a_minute(4).require_unlocked(T0 + 4 * MINUTE)
 
 
+def test_an_attempt_is_counted_as_a_failure_before_its_password_is_checked() -> None:
+    assert one_a_minute(4).after_attempt(T0 + 4 * MINUTE) == one_a_minute(5)
+
+
+def test_an_attempt_on_a_locked_username_is_refused_with_the_seconds_to_wait() -> None:
+    locked = one_a_minute(5)
+
+    with pytest.raises(SignInThrottledError) as refused:
+        locked.after_attempt(T0 + 10 * MINUTE)
+
+    assert refused.value.retry_after == 9 * 60
+
+
 def test_the_wait_is_rounded_up_to_whole_seconds() -> None:
     with pytest.raises(SignInThrottledError) as refused:
         one_a_minute(5).require_unlocked(T0 + 18 * MINUTE + timedelta(milliseconds=500))

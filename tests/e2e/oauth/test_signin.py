@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -21,6 +22,7 @@ from api.cli import app as cli
 from api.oauth.sessions import COOKIE_NAME, SESSION_LIFETIME, Session, SessionCodec
 from api.passwords import hash_password
 from domain.actors import Actor
+from infrastructure.ended_sessions import TABLE as ENDED_SESSIONS
 from infrastructure.settings import Settings
 from tests.support.ledger_setup import REDIRECT_URI
 from tests.support.oauth_flow import (
@@ -187,6 +189,43 @@ def test_session_cookie_is_httponly_samesite_lax_scoped_and_not_secure_over_http
     assert "secure" not in cookie.replace("samesite", "")
 
 
+@pytest.fixture
+def production_client(settings: Settings) -> Iterator[TestClient]:
+    """The service configured for production, reached over plain http (as behind a proxy that
+    ends TLS)."""
+    production = settings.model_copy(
+        update={"environment": "production", "secret_key": SecretStr("p" * 32)})
+    with TestClient(create_app(production), raise_server_exceptions=False,
+                    follow_redirects=False) as client:
+        yield client
+
+
+def test_outside_development_the_first_session_cookie_is_secure_even_over_http(
+    production_client: TestClient,
+) -> None:
+    world = seed_world(production_client.app.state.ledger)  # type: ignore[attr-defined]
+
+    page = signin_page(production_client, world)
+
+    assert page.status_code == 200
+    assert "; secure" in set_cookie_header(page).lower()
+
+
+def test_outside_development_the_signed_in_session_cookie_is_secure_even_over_http(
+    production_client: TestClient,
+) -> None:
+    world = seed_world(production_client.app.state.ledger)  # type: ignore[attr-defined]
+    page = signin_page(production_client, world)
+    action, fields = signin_fields(page.text, USER, PASSWORD)
+    production_client.cookies.clear()
+
+    response = production_client.post(
+        action, data=fields, headers={"Cookie": f"{COOKIE_NAME}={page.cookies[COOKIE_NAME]}"})
+
+    assert response.status_code == 303
+    assert "; secure" in set_cookie_header(response).lower()
+
+
 def test_session_cookie_is_secure_over_https(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
@@ -258,6 +297,65 @@ def test_sign_out_ends_the_session(client: TestClient, world: World) -> None:
 
     assert response.status_code == 303
     assert 'name="password"' in signin_page(client, world).text
+
+
+def signed_out_copy(client: TestClient, world: World) -> str:
+    """A session cookie copied from a signed-in browser, which then signs out."""
+    page = consent_page(client, authorize_query(world.client_id))
+    copied = client.cookies[COOKIE_NAME]
+    assert client.get("/v1/me", headers={"Cookie": f"{COOKIE_NAME}={copied}"}).status_code == 200
+    form = next(f for f in forms_in(page.text) if f.action.endswith("/signout"))
+    assert client.post(form.action, data=form.fields).status_code == 303
+    client.cookies.clear()
+    return copied
+
+
+def test_a_copy_of_the_session_cookie_does_not_sign_in_after_sign_out(
+    client: TestClient, world: World
+) -> None:
+    copied = signed_out_copy(client, world)
+
+    page = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
+                      headers={"Cookie": f"{COOKIE_NAME}={copied}"})
+
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+
+
+def test_me_refuses_a_copy_of_the_session_cookie_after_sign_out(
+    client: TestClient, world: World
+) -> None:
+    copied = signed_out_copy(client, world)
+
+    response = client.get("/v1/me", headers={"Cookie": f"{COOKIE_NAME}={copied}"})
+
+    assert response.status_code == 401
+
+
+def test_signing_out_through_one_process_ends_the_session_in_another(
+    settings: Settings, client: TestClient, world: World
+) -> None:
+    copied = signed_out_copy(client, world)
+
+    with TestClient(create_app(settings), follow_redirects=False) as elsewhere:
+        page = elsewhere.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
+                             headers={"Cookie": f"{COOKIE_NAME}={copied}"})
+
+    assert 'name="password"' in page.text
+
+
+def test_signing_out_stores_neither_the_cookie_nor_its_nonce(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    copied = signed_out_copy(client, world)
+    nonce = _payload(copied)["n"]
+
+    rows = app.state.runtime.db.query(f"SELECT * FROM {ENDED_SESSIONS}")  # noqa: S608
+
+    assert len(rows) == 1
+    stored = " ".join(str(value) for value in rows[0])
+    assert nonce not in stored
+    assert copied.split(".")[1] not in stored
 
 
 def test_session_codec_refuses_expired_forged_and_malformed_cookies() -> None:
