@@ -3,7 +3,8 @@
 The records live in a table of the read-model database (one PostgreSQL for all processes, or the
 one process's SQLite file). The table is not a read model: nothing in the event log rebuilds it,
 so ``ledger projections rebuild`` leaves it alone. A row is keyed by a keyed digest of the
-casefolded username, never the username: people type passwords into the username field. An
+canonical username (domain.identity), never the username: people type passwords into the
+username field. An
 attempt is counted before its password is checked, by one upsert that applies
 ``SignInAttempts.after_attempt`` in SQL: it counts the attempt and answers whether it may go on,
 atomically, so concurrent attempts from several processes never let more than the limit through.
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.credentials import SecretHasher
+from domain.identity import canonical_username
 from domain.sign_in_attempts import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInAttempts
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projection import micros
@@ -76,7 +78,7 @@ class SignInThrottle:
 
     def digest(self, username: str) -> str:
         """The row key: usernames are matched without regard to case, as the ledger does."""
-        return self._hasher.digest("sign-in:" + username.casefold())
+        return self._hasher.digest("sign-in:" + canonical_username(username))
 
     def attempts(self, username: str) -> SignInAttempts | None:
         """The username's record, or None when it has no recent failure."""
