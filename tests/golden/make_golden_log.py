@@ -204,11 +204,23 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
     ledger.retire_scope("likes", PLATFORM, "likes switched off for third parties")
     tick()
 
+    shown = [admin.key, developer.key, auditor.key, printer.client_secret, secret,
+             implicit.access_token or "", first.access_token, second.access_token,
+             own.access_token, album.client_secret, PASSWORD]
+    _refuse_plaintext(ledger, shown)
+
 
 # The chapters of the golden log, in the order they were written. Append only.
 CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("every_event_type_2026", every_event_type_2026),
 )
+
+
+def _refuse_plaintext(ledger: Ledger, shown: list[str]) -> None:
+    """No secret the ledger showed once may be in the log (digests only)."""
+    for row in _stored_rows(ledger):
+        if any(plaintext and plaintext.encode() in row.state for plaintext in shown):
+            raise SystemExit(f"a secret in plaintext in event {row.notification_id}")
 
 
 # --- writing the files ----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_an_app_of_the_golden_log_issues_a_token_to_its_sandbox_user(golden: Run
 
     assert issued.scopes == ("basic",)
     assert issued.user.username == "bob"
-    assert ledger.token(issued.access_token).active
+    assert ledger.token_by_id(issued.token_id).active
 
 
 def test_every_event_class_in_the_code_has_a_row_in_the_golden_log() -> None:
