@@ -1,0 +1,1 @@
+"""The golden log: stored events of every event type, as production stores hold them."""
