@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import Environment, EnvType
 
 from domain.actors import Actor, Role
 from domain.apps import App
@@ -88,6 +89,19 @@ class LedgerService(Application[UUID]):
         self.code_lifetime = code_lifetime
 
     repository: CatchUpRepository
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the env the ledger is given, never ``os.environ``.
+
+        The library would merge the process environment, and prefer ``LEDGER_<KEY>`` there
+        (the application is named Ledger): a stray ``LEDGER_POSTGRES_SCHEMA`` or
+        ``LEDGER_SQLITE_DBNAME`` would put the event store apart from the read models, which
+        are opened from the same env. The settings are the one source of configuration."""
+        merged = dict(type(self).env)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            merged["IS_SNAPSHOTTING_ENABLED"] = "y"
+        merged.update(env or {})
+        return Environment(name, merged)
 
     def construct_repository(self) -> CatchUpRepository:
         """The library's repository, as the env configures it, able to ``catch_up``."""
