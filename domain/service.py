@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from eventsourcing.utils import Environment, EnvType
 
 from domain.actors import Actor, Role
@@ -33,6 +33,7 @@ from domain.errors import (
     MissingClientIdError,
     ReviewNotFoundError,
     UserNotFoundError,
+    WriteNotAcknowledgedError,
 )
 from domain.grants import REPLAY_MEMORY
 from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, user_id
@@ -125,8 +126,15 @@ class LedgerService(Application[UUID]):
         return aggregate if aggregate.pending_events else None
 
     def _save(self, *aggregates: Aggregate | None) -> int:
-        """Stores all pending events of the aggregates atomically; answers the last position."""
-        recordings = self.save(*aggregates)
+        """Stores all pending events of the aggregates atomically; answers the last position.
+
+        A connection failure while saving leaves the outcome unknown: the commit may have
+        landed before the failure. It is raised as ``WriteNotAcknowledgedError``, so that a
+        command able to recognise its own write can look (``exchange_code``)."""
+        try:
+            recordings = self.save(*aggregates)
+        except (OperationalError, InterfaceError) as error:
+            raise WriteNotAcknowledgedError() from error
         if not recordings:
             return self.recorder.max_notification_id() or 0
         return max(r.notification.id for r in recordings)
