@@ -12,6 +12,9 @@ Choices worth knowing:
 - A refusal because of the current state (already revoked, already live, a policy already in
   force, a sandbox limit) is 409: the same request may succeed once the state changes.
 - ``ProjectionTimeoutError`` is 503 with ``Retry-After``: the read models lag, retry the read.
+- ``StoreUnavailableError`` is 503 with ``Retry-After``: the database cannot be reached in time
+  (``LEDGER_DATABASE_TIMEOUT``). The libraries' connection errors (``STORE_ERRORS``: psycopg's,
+  its pool's timeout, eventsourcing's wrappers of them) are answered as this error, never 500.
 - ``SignInThrottledError`` is 429 (RFC 6585 §4) with ``Retry-After`` in seconds until the
   username's lock ends; only routes that check a password can answer it.
 - An authorization code that does not match is 400 (the legacy platform's answer), although its
@@ -33,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -65,6 +70,7 @@ from domain.errors import (
     ScopeApplicationsClosedError,
     ScopeRetiredError,
     SignInThrottledError,
+    StoreUnavailableError,
     TokenStateError,
 )
 
@@ -93,8 +99,19 @@ STATUS_BY_ERROR: dict[type[LedgerError], int] = {
     ScopeRetiredError: 409,
     SignInThrottledError: 429,
     ProjectionTimeoutError: 503,
+    StoreUnavailableError: 503,  # WriteNotAcknowledgedError included
     LedgerError: 400,
 }
+
+# The libraries' errors of a database that cannot be reached in time (down, restarting, every
+# connection busy): answered as ``StoreUnavailableError``. psycopg_pool's PoolTimeout and
+# TooManyRequests are psycopg OperationalErrors; eventsourcing wraps psycopg's in its own.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
 
 # RFC 6749 §5.2 error codes (and RFC 6750 §3.1 for a bad bearer credential), with status.
 RFC6749_ERROR_BY_ERROR: dict[type[LedgerError], tuple[int, str]] = {
@@ -105,6 +122,7 @@ RFC6749_ERROR_BY_ERROR: dict[type[LedgerError], tuple[int, str]] = {
     NotPermittedError: (400, "unauthorized_client"),
     InvalidInputError: (400, "invalid_request"),
     ProjectionTimeoutError: (503, "temporarily_unavailable"),
+    StoreUnavailableError: (503, "temporarily_unavailable"),
     LedgerError: (400, "invalid_request"),
 }
 # An API key whose role may not call the endpoint (RFC 6750 §3.1).
@@ -119,7 +137,8 @@ _MEANING: dict[int, str] = {
     409: "Refused because of the current state; the same request may succeed once it changes",
     422: "Invalid input: the message names each bad field",
     429: "Too many wrong passwords for this username lately: retry after Retry-After seconds",
-    503: "The read models did not reach the log position in time: retry (see Retry-After)",
+    503: "The database cannot be reached, or the read models did not reach the log position, "
+         "in time: retry (see Retry-After)",
 }
 _RFC6749_MEANING: dict[int, str] = {
     400: "invalid_request or unauthorized_client (RFC 6749 §5.2)",
@@ -251,6 +270,17 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def store_unavailable(error: Exception, message: str | None = None) -> StoreUnavailableError:
+    """The domain's error for a library's connection error, logged without its traceback (an
+    outage would otherwise fill the log with one per request)."""
+    logger.warning("database unreachable: %s: %s", type(error).__name__, error)
+    return StoreUnavailableError(message)
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    return await _ledger_error(request, store_unavailable(exc))
+
+
 def _describe_validation(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
     """A message naming each bad field; the input itself is never echoed (it may be a
     password or a token)."""
@@ -310,6 +340,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LedgerError, _ledger_error)
+    for store_error in STORE_ERRORS:
+        app.add_exception_handler(store_error, _store_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -466,6 +466,31 @@ class PositionBeyondLogError(InvalidInputError):
         self.end = end
 
 
+class StoreUnavailableError(LedgerError):
+    """Raised when the event store or the read models' database cannot be reached in time:
+    it is down or restarting, or every connection is busy. Nothing was written; retry."""
+
+    code = "store_unavailable"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or "The ledger's database cannot be reached right now; retry shortly"
+        )
+
+
+class WriteNotAcknowledgedError(StoreUnavailableError):
+    """Raised when the store failed while a command's write was being committed, so that the
+    write may or may not be in the log."""
+
+    code = "write_not_acknowledged"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The ledger's database failed while saving this change, which may or may not have "
+            "been made: check before retrying"
+        )
+
+
 class InvalidAsOfError(InvalidInputError):
     """Raised when a read asks for a moment or position the log cannot answer for."""
 

@@ -28,6 +28,7 @@ from domain.errors import (
     UnsupportedGrantTypeError,
     UnsupportedResponseTypeError,
     UsernameTakenError,
+    WriteNotAcknowledgedError,
 )
 from domain.grants import Grant
 from domain.identity import (
@@ -153,7 +154,6 @@ class OAuthCommands(LedgerService):
             if not app.live_permits(scope, unreviewed_live_allowed):
                 raise NotApprovedError(scope)
 
-    @command
     def exchange_code(
         self,
         *,
@@ -165,14 +165,39 @@ class OAuthCommands(LedgerService):
     ) -> TokenIssued:
         """Redeems a code for an access token (RFC 6749 §4.1.3): one write, the token and its
         record in the user's grant. A replayed code is refused and the token it first issued is
-        revoked (§4.1.2): the one refusal that writes."""
+        revoked (§4.1.2): the one refusal that writes.
+
+        The token is drawn once per exchange, outside the re-runs: a re-run after a commit whose
+        acknowledgement was lost finds the grant's record of this code naming this very token,
+        and answers it instead of taking its own write for a replay."""
+        request = {"client_id": client_id, "client_secret": client_secret,
+                   "redirect_uri": redirect_uri, "code": code, "grant_type": grant_type}
+        secret = new_secret()
+        try:
+            return self._exchange_code(secret, **request)
+        except WriteNotAcknowledgedError:
+            # The store failed while committing: the exchange may be in the log. Look once
+            # more (if the store is still down this fails again, and the client is told so).
+            return self._exchange_code(secret, **request)
+
+    @command
+    def _exchange_code(
+        self,
+        secret: str,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        redirect_uri: str | None,
+        code: str | None,
+        grant_type: str | None,
+    ) -> TokenIssued:
         try:
             claims: CodeClaims | None = CodeClaims.decode(code, self.hasher)
         except CodeNotFoundError:
             claims = None  # refused below, after what the client is told first
         app_id = app_id_from_client_id(client_id) if client_id else None
         grant_read = grant_id(claims.user_id, app_id) if claims and app_id else None
-        self._catch_up(app_id, SCOPE_CATALOGUE_ID, grant_read)
+        read_position = self._catch_up(app_id, SCOPE_CATALOGUE_ID, grant_read)
         app = self.verify_client(client_id, client_secret, read_only=True)
         app.require_active()
         if grant_type != "authorization_code":
@@ -185,7 +210,12 @@ class OAuthCommands(LedgerService):
         grant = self._get(grant_id(claims.user_id, app.id), Grant)
         if grant is None:
             raise CodeNotFoundError()
-        if grant.token_for_code(digest) is not None:
+        issued = grant.token_for_code(digest)
+        if issued is not None and issued == token_id(self.hasher.digest(secret)):
+            # This exchange's own write, committed although the store did not say so: no replay.
+            position = self.position() if read_position is None else read_position
+            return TokenIssued(position, issued, claims.scopes, claims.user, secret)
+        if issued is not None:
             # Whatever else is wrong with the request (an expired code, another redirect URI).
             self._revoke_replayed(grant, digest)
             raise CodeNotFoundError()
@@ -195,7 +225,6 @@ class OAuthCommands(LedgerService):
         if grant.deauthorizations != claims.grant_deauthorizations:
             raise CodeNotFoundError()  # the user deauthorized the app since the code was issued
         actor = Actor.client(app.client_id)
-        secret = new_secret()
         token = AccessToken.issue(
             self.hasher.digest(secret), app.id, claims.user_id, claims.scopes, claims.mode,
             "code", digest, actor,

@@ -18,7 +18,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.utils import Environment, EnvType
 
 from domain.actors import Actor, Role
 from domain.apps import App
@@ -32,6 +33,7 @@ from domain.errors import (
     MissingClientIdError,
     ReviewNotFoundError,
     UserNotFoundError,
+    WriteNotAcknowledgedError,
 )
 from domain.grants import REPLAY_MEMORY
 from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, user_id
@@ -89,6 +91,19 @@ class LedgerService(Application[UUID]):
 
     repository: CatchUpRepository
 
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the env the ledger is given, never ``os.environ``.
+
+        The library would merge the process environment, and prefer ``LEDGER_<KEY>`` there
+        (the application is named Ledger): a stray ``LEDGER_POSTGRES_SCHEMA`` or
+        ``LEDGER_SQLITE_DBNAME`` would put the event store apart from the read models, which
+        are opened from the same env. The settings are the one source of configuration."""
+        merged = dict(type(self).env)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            merged["IS_SNAPSHOTTING_ENABLED"] = "y"
+        merged.update(env or {})
+        return Environment(name, merged)
+
     def construct_repository(self) -> CatchUpRepository:
         """The library's repository, as the env configures it, able to ``catch_up``."""
         base = super().construct_repository()
@@ -111,8 +126,15 @@ class LedgerService(Application[UUID]):
         return aggregate if aggregate.pending_events else None
 
     def _save(self, *aggregates: Aggregate | None) -> int:
-        """Stores all pending events of the aggregates atomically; answers the last position."""
-        recordings = self.save(*aggregates)
+        """Stores all pending events of the aggregates atomically; answers the last position.
+
+        A connection failure while saving leaves the outcome unknown: the commit may have
+        landed before the failure. It is raised as ``WriteNotAcknowledgedError``, so that a
+        command able to recognise its own write can look (``exchange_code``)."""
+        try:
+            recordings = self.save(*aggregates)
+        except (OperationalError, InterfaceError) as error:
+            raise WriteNotAcknowledgedError() from error
         if not recordings:
             return self.recorder.max_notification_id() or 0
         return max(r.notification.id for r in recordings)

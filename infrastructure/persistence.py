@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infrastructure.event_store import RECORDER_TOPIC
-from infrastructure.settings import Settings, secret_key_bytes
+from infrastructure.settings import DEFAULT_DATABASE_TIMEOUT, Settings, secret_key_bytes
 
 if TYPE_CHECKING:
     from domain.ledger import Ledger
@@ -36,11 +36,22 @@ def sqlite_env(path: Path) -> dict[str, str]:
     }
 
 
-def postgres_env(url: str, *, schema: str | None = None, pool_size: int = 5) -> dict[str, str]:
+def postgres_env(
+    url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int = 5,
+    timeout: int = DEFAULT_DATABASE_TIMEOUT,
+) -> dict[str, str]:
     """Environment for PostgreSQL from a `postgresql://user:pass@host:port/db` URL.
 
     Query parameters are refused rather than silently ignored, because the library
     cannot pass them on; libpq's PG* variables (PGSSLMODE, ...) still apply.
+
+    ``timeout`` bounds how long a request waits for a connection (the library's
+    POSTGRES_CONNECT_TIMEOUT is the pool's wait), so that while the database is down requests
+    fail fast instead of queueing for the whole outage; pre-ping checks a pooled connection
+    before it is handed out, so that after a restart no request gets a dead one.
     """
     parts = urlsplit(url)
     if parts.scheme not in POSTGRES_SCHEMES:
@@ -64,6 +75,8 @@ def postgres_env(url: str, *, schema: str | None = None, pool_size: int = 5) -> 
         "POSTGRES_USER": unquote(parts.username) if parts.username else getpass.getuser(),
         "POSTGRES_PASSWORD": unquote(parts.password) if parts.password else "",
         "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": str(timeout),
+        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y",
         "AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_MAXSIZE,
         # The library's recorder plus a batched read for commands' catch-up (domain/catch_up.py).
@@ -81,6 +94,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             settings.database_url,
             schema=settings.postgres_schema,
             pool_size=settings.postgres_pool_size,
+            timeout=settings.database_timeout,
         )
     return sqlite_env(settings.sqlite_path)
 

@@ -20,6 +20,9 @@ _DEVELOPMENT_SECRET_KEY = b"token-ledger development key - never use in producti
 
 MIN_SECRET_KEY_LENGTH = 32
 
+# Seconds a request waits for a database connection before it is refused with 503.
+DEFAULT_DATABASE_TIMEOUT = 3
+
 
 class SettingsError(ValueError):
     """Raised when the configuration cannot be used (for example a missing secret key)."""
@@ -60,6 +63,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_schema: str | None = None
+    database_timeout: int = Field(
+        default=DEFAULT_DATABASE_TIMEOUT,
+        ge=1,
+        description="Seconds a request waits for a database connection before it is answered "
+        "503 with Retry-After (the database is down or every connection is busy).",
+    )
     trusted_user_header: str | None = Field(
         default=None,
         description="Behind an SSO proxy: the request header naming the signed-in user "

@@ -63,9 +63,7 @@ def postgres_schema(postgres_url: str) -> Iterator[str]:
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     ]
 )
-def ledger_env(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
+def ledger_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """The eventsourcing env for one test, once per store, built as production builds it."""
     if request.param == "sqlite":
         env = sqlite_env(tmp_path / "ledger.sqlite")
@@ -73,11 +71,6 @@ def ledger_env(
         url = request.getfixturevalue("postgres_url")
         schema = request.getfixturevalue("postgres_schema")
         env = postgres_env(url, schema=schema)
-    # eventsourcing also reads os.environ, and "LEDGER_"-prefixed keys first (the
-    # application is named Ledger): none of those may redirect a test's store.
-    for key in env:
-        monkeypatch.delenv(key, raising=False)
-        monkeypatch.delenv(f"LEDGER_{key}", raising=False)
     return env
 
 

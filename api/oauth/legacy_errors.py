@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from api.errors import RETRY_AFTER_SECONDS, STORE_ERRORS, store_unavailable
 from api.schemas.errors import LegacyErrorOut
 from domain.errors import (
     ConcurrencyConflictError,
@@ -30,6 +31,7 @@ from domain.errors import (
     NotPermittedError,
     ProjectionTimeoutError,
     ScopeRetiredError,
+    StoreUnavailableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ LEGACY_ERRORS: dict[type[Exception], tuple[int, str]] = {
     NotPermittedError: (403, FORBIDDEN_EXCEPTION),
     ConcurrencyConflictError: (409, OAUTH_EXCEPTION),
     ProjectionTimeoutError: (503, OAUTH_EXCEPTION),
+    StoreUnavailableError: (503, OAUTH_EXCEPTION),
     LedgerError: (400, OAUTH_EXCEPTION),
 }
 
@@ -96,7 +99,8 @@ _LEGACY_MEANING: dict[int, str] = {
     403: "OAuthForbiddenException: not permitted, a forged form or nobody signed in "
          "(the legacy body)",
     409: "OAuthException: a concurrent change; retry (the legacy body)",
-    503: "OAuthException: the read models did not catch up in time; retry (the legacy body)",
+    503: "OAuthException: the database cannot be reached, or the read models did not catch up, "
+         "in time; retry (the legacy body)",
 }
 # Every status a refusal can have, for the OpenAPI document (routers declare it). The schema is
 # given as JSON content, not as a ``model``: FastAPI would file a model under the route's own
@@ -131,7 +135,8 @@ def legacy_error_response(
     error: LedgerError | OAuthPageError, *, meta: bool = False
 ) -> JSONResponse:
     status, _ = legacy_status_and_type(error)
-    return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=NO_STORE)
+    headers = {**NO_STORE, "Retry-After": RETRY_AFTER_SECONDS} if status == 503 else NO_STORE
+    return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=headers)
 
 
 class LegacyErrorRoute(APIRoute):
@@ -150,6 +155,8 @@ class LegacyErrorRoute(APIRoute):
                 # The error's class only: messages never carry secrets, but say nothing anyway.
                 logger.info("oauth refusal %s on %s", type(error).__name__, request.url.path)
                 return legacy_error_response(error, meta=meta)
+            except STORE_ERRORS as error:
+                return legacy_error_response(store_unavailable(error), meta=meta)
 
         return answer_legacy_errors
 

@@ -7,6 +7,7 @@ PostgreSQL a connection pool whose connections search the event store's schema f
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -15,6 +16,9 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 _NAMED = re.compile(r"(?<!:):(\w+)")
+
+# Seconds a read waits for a PostgreSQL connection when the env names no POSTGRES_CONNECT_TIMEOUT.
+DEFAULT_TIMEOUT = 3.0
 
 
 class Cursor(Protocol):
@@ -68,6 +72,7 @@ class Database:
                 conninfo=_postgres_conninfo(env),
                 schema=env.get("POSTGRES_SCHEMA") or "public",
                 pool_size=int(env.get("POSTGRES_POOL_SIZE", "5")),
+                timeout=float(env.get("POSTGRES_CONNECT_TIMEOUT") or DEFAULT_TIMEOUT),
             )
         raise ValueError(f"No read-model database for persistence module {module!r}")
 
@@ -143,19 +148,31 @@ class SQLiteDatabase(Database):
 class PostgresDatabase(Database):
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str, pool_size: int = 5) -> None:
+    def __init__(
+        self, conninfo: str, schema: str, pool_size: int = 5, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         from psycopg_pool import ConnectionPool
 
         self.conninfo = conninfo
         self.schema = schema
+        self.timeout = timeout
         self._converted: dict[str, str] = {}
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=max(pool_size, 2),
             # Autocommit: single reads need no BEGIN/COMMIT; writes open explicit transactions.
-            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
+            kwargs={"options": f"-c search_path={schema}", "autocommit": True,
+                    "connect_timeout": max(1, math.ceil(timeout))},
             open=True,
+            # While the database is down a read waits this long, then fails (answered 503)...
+            timeout=timeout,
+            # ...and a connection is checked before it is handed out, so that after a restart
+            # no read gets one the server has closed.
+            check=ConnectionPool.check_connection,
+            # A failed reconnection is given up soon, so that the next read tries afresh
+            # instead of waiting for a backoff grown long during the outage.
+            reconnect_timeout=timeout,
         )
 
     def sql(self, statement: str) -> str:
@@ -180,6 +197,7 @@ class PostgresDatabase(Database):
         """A dedicated connection (for the projector's leadership lock)."""
         import psycopg
 
+        kwargs.setdefault("connect_timeout", max(1, math.ceil(self.timeout)))
         return psycopg.connect(self.conninfo, options=f"-c search_path={self.schema}", **kwargs)
 
     def close(self) -> None:
