@@ -180,6 +180,27 @@ class ThrowawayPostgres:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
+    def halt(self) -> None:
+        """Stops the server as an operator's `pg_ctl stop -m fast` would: sessions end, the data
+        stays, and `resume` starts it again on the same port (fault tests)."""
+        self._control("stop", "-m", "fast", "-w", "-t", "30")
+
+    def resume(self) -> None:
+        self._control("start", "-w", "-t", "30", "-l", str(self._logfile))
+
+    def restart(self) -> None:
+        """Restarts the server as a crash would (`-m immediate`: no shutdown checkpoint, the
+        server recovers from its write-ahead log as it starts)."""
+        self._control("restart", "-m", "immediate", "-w", "-t", "30", "-l", str(self._logfile))
+
+    def _control(self, *args: str) -> None:
+        if self._bindir is None:
+            raise PostgresUnavailableError("server not started")
+        result = self._pg_ctl(self._bindir, *args)
+        if result.returncode != 0:
+            raise PostgresUnavailableError(
+                f"pg_ctl {' '.join(args)} failed: {(result.stdout + result.stderr).strip()}")
+
     def __enter__(self) -> Self:
         self.start()
         return self

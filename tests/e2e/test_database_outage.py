@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from domain.api_keys import KeyRole
-from infrastructure.postgres_server import PostgresUnavailableError, ThrowawayPostgres
 from infrastructure.settings import build_settings
 from tests.support.http_api import Api, World
-from tests.support.postgres import postgres_unavailable
+from tests.support.postgres import throwaway_postgres
+from tools.postgres_server import ThrowawayPostgres
 
 pytestmark = pytest.mark.postgres
 
@@ -33,43 +33,15 @@ ANSWER_LIMIT = DATABASE_TIMEOUT + 2.0  # seconds: the longest a 503 may take
 RECOVERY_LIMIT = 10.0  # seconds after the restart by which requests must succeed again
 
 
-class StoppablePostgres(ThrowawayPostgres):
-    """A throwaway server that can be stopped and started again on the same port and data."""
-
-    def halt(self) -> None:
-        """As an operator's `pg_ctl stop -m fast`: sessions end, the data stays."""
-        self._control("stop", "-m", "fast", "-w", "-t", "30")
-
-    def resume(self) -> None:
-        self._control("start", "-w", "-t", "30", "-l", str(self._logfile))
-
-    def _control(self, *args: str) -> None:
-        assert self._bindir is not None, "server not started"
-        result = self._pg_ctl(self._bindir, *args)
-        if result.returncode != 0:
-            raise PostgresUnavailableError(
-                f"pg_ctl {' '.join(args)} failed: {(result.stdout + result.stderr).strip()}")
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[StoppablePostgres]:
+def server() -> Iterator[ThrowawayPostgres]:
     """A server of this module's own: the tests stop it, so never the session's."""
-    server = StoppablePostgres(settings={"fsync": "off"})
-    reason: str | None = None
-    try:
-        server.start()
-    except PostgresUnavailableError as exc:
-        reason = str(exc)
-    if reason is not None:
-        postgres_unavailable(reason)
-    try:
+    with throwaway_postgres(settings={"fsync": "off"}) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-def api(server: StoppablePostgres, tmp_path: Path) -> Iterator[Api]:
+def api(server: ThrowawayPostgres, tmp_path: Path) -> Iterator[Api]:
     """The app on a fresh database of the stoppable server, with an admin key."""
     url = server.create_database(f"outage_{uuid.uuid4().hex}")
     settings = build_settings(environment="development", database_url=url,
@@ -92,7 +64,7 @@ def world(api: Api) -> World:
 
 
 @pytest.fixture
-def outage(server: StoppablePostgres) -> Iterator[StoppablePostgres]:
+def outage(server: ThrowawayPostgres) -> Iterator[ThrowawayPostgres]:
     """PostgreSQL stopped for the test's first part; started again when the test says so (or
     at its end)."""
     server.halt()
@@ -127,7 +99,7 @@ def register_user(api: Api) -> httpx.Response:
 
 
 def test_a_check_answers_503_with_retry_after_within_the_timeout_while_postgresql_is_down(
-    api: Api, world: World, outage: StoppablePostgres
+    api: Api, world: World, outage: ThrowawayPostgres
 ) -> None:
     response, seconds = timed(lambda: check(api, world), ANSWER_LIMIT)
 
@@ -138,7 +110,7 @@ def test_a_check_answers_503_with_retry_after_within_the_timeout_while_postgresq
 
 
 def test_a_command_answers_503_with_retry_after_within_the_timeout_while_postgresql_is_down(
-    api: Api, world: World, outage: StoppablePostgres
+    api: Api, world: World, outage: ThrowawayPostgres
 ) -> None:
     response, seconds = timed(lambda: register_user(api), ANSWER_LIMIT)
 
@@ -149,7 +121,7 @@ def test_a_command_answers_503_with_retry_after_within_the_timeout_while_postgre
 
 
 def test_health_says_the_store_is_unreachable_while_postgresql_is_down(
-    api: Api, outage: StoppablePostgres
+    api: Api, outage: ThrowawayPostgres
 ) -> None:
     response, seconds = timed(lambda: api.client.get("/health"), ANSWER_LIMIT)
 
@@ -161,7 +133,7 @@ def test_health_says_the_store_is_unreachable_while_postgresql_is_down(
 
 
 def test_requests_succeed_again_once_postgresql_is_back_without_restarting_the_app(
-    api: Api, world: World, outage: StoppablePostgres
+    api: Api, world: World, outage: ThrowawayPostgres
 ) -> None:
     during = [timed(lambda: check(api, world), ANSWER_LIMIT)[0].status_code for _ in range(3)]
     outage.resume()

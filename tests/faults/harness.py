@@ -28,7 +28,6 @@ from psycopg import sql
 
 from domain.actors import Actor
 from domain.api_keys import KeyRole
-from tools.postgres_server import PostgresUnavailableError, ThrowawayPostgres
 from infrastructure.read_model.checksum import checksum
 from infrastructure.read_model.database import PostgresDatabase
 from infrastructure.read_model.projector import leadership_key, rebuild
@@ -50,7 +49,6 @@ from tests.support.oauth_flow import (
     redirect_params,
     signin_fields,
 )
-from tests.support.postgres import postgres_unavailable
 
 SECRET_KEY = "fault-suite-secret-key-" + "k" * 32
 # The longest a request may take to be answered while the database is away (fix: 503 within a
@@ -62,47 +60,6 @@ OWNER = "olivia"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
-
-
-class StoppablePostgres(ThrowawayPostgres):
-    """A throwaway server that can also be stopped and started again on the same port and data,
-    as an operator restarting the database would."""
-
-    def halt(self) -> None:
-        """Stops the server as `pg_ctl stop -m fast` does: sessions end, data stays."""
-        self._control("stop", "-m", "fast", "-w", "-t", "30")
-
-    def resume(self) -> None:
-        self._control("start", "-w", "-t", "30", "-l", str(self._logfile))
-
-    def restart(self) -> None:
-        """Restarts the server as a crash would (`-m immediate`: no shutdown checkpoint, the
-        server recovers from its write-ahead log as it starts)."""
-        self._control("restart", "-m", "immediate", "-w", "-t", "30", "-l", str(self._logfile))
-
-    def _control(self, *args: str) -> None:
-        assert self._bindir is not None, "server not started"
-        result = self._pg_ctl(self._bindir, *args)
-        if result.returncode != 0:
-            raise PostgresUnavailableError(
-                f"pg_ctl {' '.join(args)} failed: {(result.stdout + result.stderr).strip()}")
-
-
-@contextmanager
-def stoppable_postgres() -> Iterator[StoppablePostgres]:
-    """A server of the module's own (never the session's: the test stops it)."""
-    server = StoppablePostgres()
-    reason: str | None = None
-    try:
-        server.start()
-    except PostgresUnavailableError as exc:
-        reason = str(exc)
-    if reason is not None:
-        postgres_unavailable(reason)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def leader_backend(url: str, schema: str) -> int | None:

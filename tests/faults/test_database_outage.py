@@ -24,7 +24,6 @@ from tests.faults.harness import (
     Outcome,
     Seeded,
     Service,
-    StoppablePostgres,
     authorization,
     counts_by_status,
     fresh_schema,
@@ -32,10 +31,11 @@ from tests.faults.harness import (
     services,
     settings_on,
     sign_in,
-    stoppable_postgres,
     timed,
     unknown_users,
 )
+from tests.support.postgres import throwaway_postgres
+from tools.postgres_server import ThrowawayPostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.faults, pytest.mark.xdist_group("faults")]
 
@@ -119,13 +119,13 @@ def wait_for_recovery(load: Load, pair: list[Service], moment: float, limit: flo
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppablePostgres]:
-    with stoppable_postgres() as server:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayPostgres]:
+    with throwaway_postgres() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def outage_run(database: StoppablePostgres,
+def outage_run(database: ThrowawayPostgres,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRun]:
     """The whole scenario: load, a restart, load, an outage, load; the tests read what it saw."""
     logs: Path = tmp_path_factory.mktemp("outage")
