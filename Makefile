@@ -29,7 +29,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain
+	$(BIN)/mypy domain application infrastructure
+	$(BIN)/codespell
 
 # Each prints figures as ratios against a baseline measured in the same run, and a JSON line.
 bench: $(STAMP)

@@ -23,10 +23,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import LedgerDep
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import ApiKey, Capability, roles_allowed
 from domain.errors import InvalidInputError
-from domain.ledger import Ledger
 
 API_KEY_HEADER = "X-API-Key"
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from infrastructure.ended_sessions import EndedSessions
 from infrastructure.runtime import Runtime
 from infrastructure.settings import Settings

@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import KeyRole
 from domain.errors import LedgerError
-from domain.ledger import Ledger
 from infrastructure.persistence import open_ledger
 from infrastructure.settings import SettingsError, build_settings
 

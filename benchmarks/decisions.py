@@ -316,7 +316,7 @@ def _writer(env: dict[str, str], secret_key: bytes, pairs: list[LivePair],
             out: Any) -> None:
     """A writer process: authorize, exchange, revoke the previous token, each at its slot of a
     paced schedule; every commit is reported as (kind, position, commit time, token, allowed)."""
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
     signal.signal(signal.SIGTERM, _terminate)
     ledger = Ledger(env, secret_key=secret_key)

@@ -55,6 +55,7 @@ if str(_ROOT) not in sys.path:
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate  # noqa: E402
 
+from application.ledger import Ledger  # noqa: E402
 from benchmarks.postgres import (  # noqa: E402
     add_pg_setting_option,
     database,
@@ -62,7 +63,6 @@ from benchmarks.postgres import (  # noqa: E402
     pg_settings,
 )
 from domain.actors import Actor  # noqa: E402
-from domain.ledger import Ledger  # noqa: E402
 from infrastructure.persistence import postgres_env  # noqa: E402
 from tools.postgres_server import (  # noqa: E402
     PostgresUnavailableError,

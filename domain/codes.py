@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.credentials import SecretHasher, new_secret
+from domain.credentials import SecretHasher
 from domain.errors import CodeNotFoundError, CodeRedirectMismatchError
-from domain.results import UserInfo
+from domain.users import UserInfo
 
 CODE_LIFETIME = timedelta(minutes=10)  # RFC 6749 §4.1.2 recommends at most 10 minutes
 
@@ -53,11 +53,12 @@ class CodeClaims:
         now: datetime,
         lifetime: timedelta,
         grant_deauthorizations: int,
+        nonce: str,
     ) -> CodeClaims:
-        """A new consent's claims, with a fresh nonce so that every code is unique."""
+        """A new consent's claims; the caller's fresh random nonce makes every code unique."""
         return cls(
             app_id, user, redirect_uri, tuple(scopes), mode, now + lifetime,
-            grant_deauthorizations, new_secret(),
+            grant_deauthorizations, nonce,
         )
 
     @property

@@ -1,4 +1,5 @@
-"""Random secrets, their keyed hashes, and signatures.
+"""Secrets' keyed hashes, and signatures (the random secrets themselves are drawn by the
+application, ``application.credentials``).
 
 Client secrets and access tokens are 256-bit random values shown once. The ledger stores only an
 HMAC-SHA-256 of each under a server key, so a stolen event log reveals no usable secret, and looks
@@ -11,15 +12,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-import secrets
 from hashlib import sha256, sha512
-
-SECRET_BYTES = 32  # 256 bits
-
-
-def new_secret() -> str:
-    """A fresh URL-safe secret of 256 bits."""
-    return secrets.token_urlsafe(SECRET_BYTES)
 
 
 class SecretHasher:

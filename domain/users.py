@@ -8,6 +8,7 @@ Owning an app does not count: a developer is a sandbox user of each app they own
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -110,3 +111,13 @@ class User(Aggregate):
     @event("LeftSandbox")
     def _left_sandbox(self, app_id: UUID, actor: str, role: str, reason: str) -> None:
         self.sandbox_apps.remove(app_id)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """The user as the legacy token response shows it."""
+
+    id: str
+    username: str
+    full_name: str
+    profile_picture: str

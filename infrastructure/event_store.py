@@ -1,6 +1,6 @@
 """The ledger's PostgreSQL event recorder: the library's, plus one batched read.
 
-``select_events_after`` answers ``domain.catch_up.ReadsEventsAfter``: the new events of every
+``select_events_after`` answers ``application.repository.ReadsEventsAfter``: the new events of every
 aggregate a command names, and the log's last position, in one statement (one round trip, one
 snapshot) instead of one query per aggregate and another for the position.
 """
@@ -42,7 +42,7 @@ def once_more_if_connection_broke(method: F) -> F:
     they are handed out (pre-ping), so a broken one here died mid-statement: one retry on a fresh
     connection is enough, and none once the pool has given up waiting. A retried insert whose
     first commit did land fails as a conflict, and the command's re-run recognises its own write
-    (``domain/service.py``)."""
+    (``application/service.py``)."""
 
     @functools.wraps(method)
     def bounded(*args: Any, **kwargs: Any) -> Any:
@@ -70,7 +70,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         # not hold a pool worker for minutes; and a failed reconnection is given up as soon as
         # a request would have given up waiting for it, so that after the outage the next
         # request connects at once instead of after a backoff grown long during the outage.
-        pool.kwargs["connect_timeout"] = max(1, math.ceil(pool.timeout))
+        connect_kwargs = pool.kwargs
+        if not isinstance(connect_kwargs, dict):  # the library passes a plain dict
+            raise TypeError("the event store's pool must be built with a dict of kwargs")
+        connect_kwargs["connect_timeout"] = max(1, math.ceil(pool.timeout))
         pool.reconnect_timeout = pool.timeout
         table = SQL("{}.{}").format(
             Identifier(self.datastore.schema), Identifier(self.events_table_name)

@@ -17,7 +17,7 @@ from infrastructure.event_store import RECORDER_TOPIC
 from infrastructure.settings import DEFAULT_DATABASE_TIMEOUT, Settings, secret_key_bytes
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 # Bounded LRU of aggregates. Safe with several processes on one database because
 # eventsourcing fast-forwards a cached aggregate from the store on every get().
@@ -79,7 +79,8 @@ def postgres_env(
         "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y",
         "AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_MAXSIZE,
-        # The library's recorder plus a batched read for commands' catch-up (domain/catch_up.py).
+        # The library's recorder plus a batched read for commands' catch-up
+        # (application/repository.py).
         "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
     }
     if schema:
@@ -110,7 +111,7 @@ def ensure_postgres_schema(url: str, schema: str) -> None:
 
 def open_ledger(settings: Settings, clock: Callable[[], datetime] | None = None) -> Ledger:
     """Open the ledger application on the configured store (caller closes it)."""
-    from domain.ledger import Ledger  # lazy: api and tools import this module early
+    from application.ledger import Ledger  # lazy: api and tools import this module early
 
     if settings.database_url and settings.postgres_schema:
         ensure_postgres_schema(settings.database_url, settings.postgres_schema)

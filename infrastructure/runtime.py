@@ -21,7 +21,7 @@ from infrastructure.read_model.queries import ReadModel
 from infrastructure.sign_in_throttle import SignInThrottle
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
     from infrastructure.settings import Settings
 
 ACKNOWLEDGE_TIMEOUT = 5.0
@@ -58,7 +58,7 @@ def open_runtime_on(
     run_projector: bool = True,
 ) -> Runtime:
     """The ledger on the store an eventsourcing env describes, with its read models."""
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
     ledger = Ledger(env, secret_key=secret_key, clock=clock)
     db = Database.from_env(env)

@@ -19,7 +19,7 @@ from tests.support.clock import Clock
 from tests.support.postgres import throwaway_postgres
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
     from infrastructure.runtime import Runtime
 
 TEST_SECRET_KEY = b"k" * 32
@@ -83,7 +83,7 @@ def clock() -> Clock:
 @pytest.fixture
 def ledger(ledger_env: dict[str, str], clock: Clock) -> Iterator[Ledger]:
     """The application on a fresh store, closed after the test."""
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
     app = Ledger(env=ledger_env, secret_key=TEST_SECRET_KEY, clock=clock)
     try:

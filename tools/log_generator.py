@@ -34,13 +34,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.apps import App, Mode
 from domain.decisions import CheckFacts, decide
 from domain.errors import LedgerError
 from domain.grants import Grant
 from domain.identity import grant_id, user_id
-from domain.ledger import Ledger
 from domain.scopes import BASIC, ScopeCatalogue
 from domain.tokens import AccessToken
 from domain.users import User

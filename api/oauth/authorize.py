@@ -35,6 +35,8 @@ from api.oauth.legacy_errors import (
 from api.oauth.pages import PAGE_HEADERS, ScopeLine, consent_page, signin_page
 from api.oauth.read_your_writes import wait_for_read_models
 from api.oauth.sessions import CodecDep, VisitorDep
+from application.ledger import Ledger
+from application.oauth import RESPONSE_TYPES, OAuthCommands
 from domain.apps import App, Mode
 from domain.errors import (
     ImplicitFlowDisabledError,
@@ -42,8 +44,6 @@ from domain.errors import (
     RedirectUriMismatchError,
     UnsupportedResponseTypeError,
 )
-from domain.ledger import Ledger
-from domain.oauth_commands import RESPONSE_TYPES, OAuthCommands
 from domain.redirects import find_matching
 from domain.scopes import ScopeCatalogue
 from domain.users import User

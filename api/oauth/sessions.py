@@ -31,8 +31,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from api.dependencies import EndedSessionsDep, LedgerDep, SettingsDep
+from application.ledger import Ledger
 from domain.errors import UserNotFoundError
-from domain.ledger import Ledger
 from infrastructure.ended_sessions import EndedSessions
 from infrastructure.settings import Settings, secret_key_bytes
 

@@ -26,8 +26,8 @@ from fastapi import Depends, Request
 from api.dependencies import LedgerDep
 from api.oauth.forms import FORM_TYPE, parse_form
 from api.oauth.legacy_errors import BadFormError, OAuthPageError
+from application.ledger import Ledger
 from domain.errors import AppNotFoundError, MissingClientIdError
-from domain.ledger import Ledger
 from domain.signatures import verify_signature
 
 

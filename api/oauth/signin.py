@@ -44,8 +44,8 @@ from api.oauth.sessions import (
     set_session_cookie,
 )
 from api.passwords import hash_password, verify_password
+from application.ledger import Ledger
 from domain.errors import LedgerError, SignInThrottledError
-from domain.ledger import Ledger
 from domain.users import User
 from infrastructure.sign_in_throttle import SignInThrottle
 

@@ -21,9 +21,9 @@ from api.schemas.apps import (
     SecuritySettingsChange,
 )
 from api.schemas.common import ReasonIn, Written
+from application.ledger import Ledger
 from domain.apps import App
 from domain.errors import UserNotFoundError
-from domain.ledger import Ledger
 
 router = APIRouter(prefix="/v1/apps", tags=["apps"], responses=LEDGER_ERROR_RESPONSES)
 

@@ -18,11 +18,11 @@ from api.dependencies import LedgerDep, RuntimeDep
 from api.errors import RFC6749_ERROR_RESPONSES, rfc6749_errors
 from api.positions import acknowledged, no_store
 from api.schemas.token_endpoints import IntrospectionOut, RevocationOut
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import Capability
 from domain.apps import App
 from domain.errors import InvalidInputError, TokenNotFoundError, TokenStateError
-from domain.ledger import Ledger
 from infrastructure.runtime import Runtime
 
 router = APIRouter(prefix="/oauth", tags=["token endpoints"],

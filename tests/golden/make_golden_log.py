@@ -36,10 +36,10 @@ from uuid import UUID
 
 import eventsourcing.domain
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import KeyRole
 from domain.errors import CodeNotFoundError
-from domain.ledger import Ledger
 from infrastructure.persistence import sqlite_env
 from tests.golden.golden_log import (
     EXPECTED_PATH,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from application.ledger import Ledger
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.apps import Mode
 from domain.errors import (
@@ -27,8 +29,6 @@ from domain.errors import (
     NotSandboxUserError,
     UserNotFoundError,
 )
-from domain.ledger import Ledger
-from domain.results import ClientRegistered
 from tests.support.ledger_setup import (
     PLATFORM,
     REDIRECT_URI,

@@ -19,7 +19,7 @@ from infrastructure.audit.verify import AuditReport, Finding, audit_store, iter_
 from tests.support.ledger_setup import register_user
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 ORIGIN = "ledger.test/log"
 SIGNER_TEXT, VERIFIER_TEXT = cp.generate_key(ORIGIN)

@@ -41,7 +41,7 @@ from tests.support.ledger_setup import (
 )
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 NOT_APPROVED = "This client has not been approved to access this resource."
 

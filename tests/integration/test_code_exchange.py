@@ -31,7 +31,7 @@ from tests.support.ledger_setup import (
 )
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
     from tests.support.clock import Clock
 
 CODE_NOT_FOUND = "Matching code was not found or was already used."

@@ -20,6 +20,7 @@ from uuid import UUID
 
 import pytest
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.errors import (
     CodeNotFoundError,
@@ -31,7 +32,6 @@ from domain.errors import (
 )
 from domain.grants import Grant
 from domain.identity import grant_id, user_id
-from domain.ledger import Ledger
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.ledger_setup import (
     PLATFORM,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from infrastructure.persistence import postgres_env, sqlite_env
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.clock import Clock

@@ -10,8 +10,8 @@ from uuid import UUID
 
 import pytest
 
+from application.ledger import Ledger
 from domain.identity import grant_id
-from domain.ledger import Ledger
 from infrastructure.persistence import sqlite_env
 from infrastructure.runtime import Runtime
 from tests.conftest import TEST_SECRET_KEY

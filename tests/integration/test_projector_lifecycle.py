@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.apps import Mode
 from domain.decisions import Reason
-from domain.ledger import Ledger
 from infrastructure.persistence import postgres_env, sqlite_env
 from infrastructure.read_model import writer
 from infrastructure.read_model.checksum import checksum

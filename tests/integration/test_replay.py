@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from infrastructure.persistence import sqlite_env
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.aggregate_facts import SCOPES, History

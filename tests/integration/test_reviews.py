@@ -9,6 +9,8 @@ from uuid import UUID
 
 import pytest
 
+from application.ledger import Ledger
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.apps import Mode
 from domain.errors import (
@@ -27,8 +29,6 @@ from domain.errors import (
     ReviewRefusedError,
     ScopeApplicationsClosedError,
 )
-from domain.ledger import Ledger
-from domain.results import ClientRegistered
 from domain.reviews import Decision
 from tests.support.ledger_setup import (
     PLATFORM,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from application.ledger import Ledger
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.apps import SandboxStatus
 from domain.errors import (
@@ -22,8 +24,6 @@ from domain.errors import (
     SandboxLimitError,
     UserNotFoundError,
 )
-from domain.ledger import Ledger
-from domain.results import ClientRegistered
 from tests.support.ledger_setup import (
     PLATFORM,
     add_sandbox_user,

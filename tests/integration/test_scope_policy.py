@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from application.ledger import Ledger
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.apps import Mode
 from domain.errors import (
@@ -20,8 +22,6 @@ from domain.errors import (
     ScopeApplicationsClosedError,
     ScopeRetiredError,
 )
-from domain.ledger import Ledger
-from domain.results import ClientRegistered
 from domain.scopes import ScopePolicy
 from tests.support.ledger_setup import (
     PLATFORM,

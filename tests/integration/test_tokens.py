@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from application.ledger import Ledger
+from application.results import TokenIssued
 from domain.actors import Actor
 from domain.errors import (
     InvalidInputError,
@@ -13,8 +15,6 @@ from domain.errors import (
     TokenNotFoundError,
     TokenStateError,
 )
-from domain.ledger import Ledger
-from domain.results import TokenIssued
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.ledger_setup import (
     PLATFORM,

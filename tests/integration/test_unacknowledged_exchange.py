@@ -19,7 +19,7 @@ from tests.support.ledger_setup import (
 )
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.support.ledger_setup import (
 )
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 
 def test_registered_user_is_stored_with_profile(ledger: Ledger) -> None:

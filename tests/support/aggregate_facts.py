@@ -23,18 +23,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.apps import App, Mode
 from domain.decisions import CheckFacts
 from domain.errors import LedgerError
 from domain.grants import Grant
 from domain.identity import SCOPE_CATALOGUE_ID, grant_id, token_id
-from domain.results import ClientRegistered
 from domain.scopes import ScopeCatalogue
 from domain.tokens import AccessToken
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 PLATFORM = Actor.platform("ops")
 REVIEWER = Actor.reviewer("reviewer")

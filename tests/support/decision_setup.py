@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.results import ClientRegistered
 from domain.actors import Actor
 from domain.errors import UserNotFoundError
 from domain.identity import user_id as user_id_of
-from domain.results import ClientRegistered
 from tests.support.ledger_setup import (
     PLATFORM,
     REVIEWER,
@@ -32,7 +32,7 @@ from tests.support.ledger_setup import (
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
     from infrastructure.runtime import Runtime
 
 __all__ = [

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.positions import POSITION_HEADER
+from application.ledger import Ledger
+from application.results import ClientRegistered, TokenIssued
 from domain.actors import Actor
 from domain.api_keys import KeyRole
-from domain.ledger import Ledger
-from domain.results import ClientRegistered, TokenIssued
 from infrastructure.runtime import Runtime
 from tests.support import ledger_setup
 

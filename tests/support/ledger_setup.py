@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from application.results import Authorized, ClientRegistered, Created, TokenIssued
 from domain.actors import Actor
 from domain.errors import LedgerError
-from domain.results import Authorized, ClientRegistered, Created, TokenIssued
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from eventsourcing.persistence import Notification
 
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 PLATFORM = Actor.platform("ops")
 REVIEWER = Actor.reviewer("reviewer")

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.credentials import new_secret
 from domain.actors import Actor, Role
 from domain.api_keys import (
     ROLES_BY_CAPABILITY,
@@ -18,7 +19,7 @@ from domain.api_keys import (
     api_key_id,
     roles_allowed,
 )
-from domain.credentials import SecretHasher, new_secret
+from domain.credentials import SecretHasher
 from domain.errors import (
     ApiKeyRoleError,
     ApiKeyStateError,

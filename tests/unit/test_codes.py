@@ -11,11 +11,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.credentials import new_secret
 from domain.codes import CODE_LIFETIME, CodeClaims
 from domain.credentials import SecretHasher
 from domain.errors import CodeNotFoundError, CodeRedirectMismatchError
 from domain.identity import user_id
-from domain.results import UserInfo
+from domain.users import UserInfo
 from tests.unit.builders import NOW, REDIRECT_URI
 
 APP_ID = uuid4()
@@ -27,7 +28,7 @@ CODE_NOT_FOUND = "Matching code was not found or was already used."
 def claims(app_id: UUID = APP_ID, deauthorizations: int = 0) -> CodeClaims:
     return CodeClaims.issue(
         app_id, BOB, REDIRECT_URI, ("basic", "likes"), "sandbox", NOW, CODE_LIFETIME,
-        deauthorizations,
+        deauthorizations, nonce=new_secret(),
     )
 
 

@@ -9,7 +9,8 @@ from hashlib import sha256
 
 import pytest
 
-from domain.credentials import SecretHasher, new_secret
+from application.credentials import new_secret
+from domain.credentials import SecretHasher
 
 KEY = b"k" * 32
 

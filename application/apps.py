@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from application.credentials import new_secret
+from application.results import ClientRegistered, SecretRotated, Written
+from application.service import LedgerService, command
 from domain.actors import Actor, Role
 from domain.apps import App
-from domain.credentials import new_secret
 from domain.errors import NotPermittedError
 from domain.identity import same_username
-from domain.results import ClientRegistered, SecretRotated, Written
-from domain.service import LedgerService, command
 
 
 class AppCommands(LedgerService):

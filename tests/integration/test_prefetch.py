@@ -1,4 +1,4 @@
-"""Commands catch their aggregates up with the store in one read (domain/catch_up.py).
+"""Commands catch their aggregates up with the store in one read (application/repository.py).
 
 What another process wrote is still seen at once, the read is one round trip on PostgreSQL, and
 a copy the cache drops in the middle of the read is read whole rather than patched.
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from application.ledger import Ledger
 from domain.actors import Actor
 from domain.errors import AppDisabledError, CodeNotFoundError, NotSandboxUserError
 from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, grant_id, user_id
-from domain.ledger import Ledger
 from infrastructure.event_store import LedgerPostgresRecorder
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.ledger_setup import (
@@ -159,7 +159,7 @@ def test_an_aggregate_evicted_during_the_read_is_read_whole(
             return answer
 
         monkeypatch.setattr(small.recorder, "select_events_after", evict_then_select)
-        found = small.repository.catch_up([app_id_from_client_id(setup.app.client_id)])
+        found = small.repository.prefetch([app_id_from_client_id(setup.app.client_id)])
         assert found is not None
         assert small.app(setup.app.client_id).name == "Moved"
     finally:

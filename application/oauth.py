@@ -1,4 +1,4 @@
-"""Commands of users and OAuth: registration, authorization, code exchange, revocation.
+"""OAuth commands and queries: authorization, code exchange, deauthorization, revocation.
 
 The flows follow RFC 6749 §4.1 (code) and §4.2 (implicit) with the legacy platform's rules: the
 scope parameter, redirect URI matching, sandbox users only in sandbox mode, approved scopes only
@@ -11,10 +11,12 @@ from __future__ import annotations
 from copy import deepcopy
 from uuid import UUID
 
+from application.credentials import new_secret
+from application.results import Authorized, TokenIssued, Written
+from application.service import LedgerService, command
 from domain.actors import Actor, Role
 from domain.apps import App, Mode
 from domain.codes import CodeClaims
-from domain.credentials import new_secret
 from domain.errors import (
     CodeNotFoundError,
     GrantNotFoundError,
@@ -27,7 +29,6 @@ from domain.errors import (
     TokenNotFoundError,
     UnsupportedGrantTypeError,
     UnsupportedResponseTypeError,
-    UsernameTakenError,
     WriteNotAcknowledgedError,
 )
 from domain.grants import Grant
@@ -40,8 +41,6 @@ from domain.identity import (
     user_id,
 )
 from domain.redirects import find_matching
-from domain.results import Authorized, Created, TokenIssued, UserInfo, Written
-from domain.service import LedgerService, command
 from domain.tokens import AccessToken
 from domain.users import User
 
@@ -50,26 +49,6 @@ LEDGER = Actor("ledger", Role.SYSTEM)
 
 
 class OAuthCommands(LedgerService):
-    # --- users --------------------------------------------------------------------------------
-
-    @command
-    def register_user(
-        self, username: str, full_name: str, profile_picture: str | None, actor: Actor
-    ) -> Created:
-        if self._get(user_id(username), User) is not None:
-            raise UsernameTakenError(username)
-        user = User.register(username, full_name, profile_picture, actor)
-        return Created(self._save(user), user.id)
-
-    @command
-    def set_user_password(self, username: str, password_hash: str, actor: Actor) -> Written:
-        user = self.user(username)
-        user.set_password_hash(password_hash, actor)
-        return Written(self._save(user))
-
-    def user_info(self, user: User) -> UserInfo:
-        return UserInfo(user.id.hex, user.username, user.full_name, user.profile_picture)
-
     # --- authorization ------------------------------------------------------------------------
 
     @command
@@ -91,7 +70,7 @@ class OAuthCommands(LedgerService):
         if actor.role is not Role.PLATFORM and not same_username(actor.principal, username):
             raise NotPermittedError("Only the user may authorize an app on their own behalf")
         app_id = app_id_from_client_id(client_id) if client_id else None
-        read_position = self._catch_up(
+        read_position = self._prefetch(
             app_id, SCOPE_CATALOGUE_ID, grant_id(user_id(username), app_id) if app_id else None
         )
         app = self.app(client_id, read_only=True)
@@ -122,7 +101,7 @@ class OAuthCommands(LedgerService):
                 position = self.position() if read_position is None else read_position
             claims = CodeClaims.issue(
                 app.id, self.user_info(user), redirect_uri, scopes, mode.value, self.clock(),
-                self.code_lifetime, grant.deauthorizations,
+                self.code_lifetime, grant.deauthorizations, new_secret(),
             )
             return Authorized(
                 position, redirect_uri, scopes, mode.value, code=claims.encode(self.hasher)
@@ -197,7 +176,7 @@ class OAuthCommands(LedgerService):
             claims = None  # refused below, after what the client is told first
         app_id = app_id_from_client_id(client_id) if client_id else None
         grant_read = grant_id(claims.user_id, app_id) if claims and app_id else None
-        read_position = self._catch_up(app_id, SCOPE_CATALOGUE_ID, grant_read)
+        read_position = self._prefetch(app_id, SCOPE_CATALOGUE_ID, grant_read)
         app = self.verify_client(client_id, client_secret, read_only=True)
         app.require_active()
         if grant_type != "authorization_code":

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from domain.api_keys import KeyRole
+from domain.users import UserInfo
+
 
 @dataclass(frozen=True)
 class Written:
@@ -34,16 +37,6 @@ class SecretRotated(Written):
 
 
 @dataclass(frozen=True)
-class UserInfo:
-    """The user as the legacy token response shows it."""
-
-    id: str
-    username: str
-    full_name: str
-    profile_picture: str
-
-
-@dataclass(frozen=True)
 class Authorized(Written):
     """The user's consent: a code (code flow) or a token (implicit flow) for the redirect."""
 
@@ -61,3 +54,13 @@ class TokenIssued(Written):
     scopes: tuple[str, ...]
     user: UserInfo
     access_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ApiKeyCreated(Created):
+    """The new key's id and, shown only here, the key itself."""
+
+    name: str
+    key_role: KeyRole
+    principal: str
+    key: str = field(repr=False)

@@ -41,8 +41,8 @@ class ReadsEventsAfter(Protocol):
         ...
 
 
-class CatchUpRepository(Repository[UUID]):
-    """The library's repository, plus ``catch_up``: several aggregates brought up to date at
+class PrefetchingRepository(Repository[UUID]):
+    """The library's repository, plus ``prefetch``: several aggregates brought up to date at
     once and then served to the command without reading the store again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -51,7 +51,7 @@ class CatchUpRepository(Repository[UUID]):
         # Decided once: a check against a runtime Protocol costs more than a store round trip.
         self._batched = isinstance(self.event_store.recorder, ReadsEventsAfter)
 
-    def catch_up(self, aggregate_ids: Iterable[UUID]) -> int | None:
+    def prefetch(self, aggregate_ids: Iterable[UUID]) -> int | None:
         """Reads the aggregates' new events in one query and applies them to the cached copies
         (loading the uncached ones whole); answers the log position that read saw, or None when
         the store cannot read them at once (the aggregates are then read one by one on use)."""
@@ -73,7 +73,7 @@ class CatchUpRepository(Repository[UUID]):
         return position
 
     def forget(self) -> None:
-        """Ends what ``catch_up`` read: later gets read the store again."""
+        """Ends what ``prefetch`` read: later gets read the store again."""
         self._caught_up.aggregates = None
 
     def get(
@@ -98,7 +98,7 @@ class CatchUpRepository(Repository[UUID]):
         return deepcopy(aggregate) if copy else aggregate
 
     def _cached_version(self, aggregate_id: UUID) -> int:
-        assert self.cache is not None  # noqa: S101 (checked by catch_up)
+        assert self.cache is not None  # noqa: S101 (checked by prefetch)
         try:
             return int(self.cache.get(aggregate_id).version)
         except KeyError:
@@ -110,8 +110,8 @@ class CatchUpRepository(Repository[UUID]):
         """The cached aggregate with ``records`` (its events after version ``after``) applied,
         those it has not seen (another thread may have moved it on since the read), or built
         from them; None if it does not exist. ``_EVICTED`` if the cache dropped the copy the
-        records continue since the read: it is then read whole on use, as without catch-up."""
-        assert self.cache is not None  # noqa: S101 (checked by catch_up)
+        records continue since the read: it is then read whole on use, as without a prefetch."""
+        assert self.cache is not None  # noqa: S101 (checked by prefetch)
         mapper = self.event_store.mapper
         lock = self._use_fastforward_lock(aggregate_id)
         try:

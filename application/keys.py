@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from uuid import UUID
 
+from application.credentials import new_secret
+from application.results import ApiKeyCreated, Written
+from application.service import LedgerService, command
 from domain.actors import Actor
 from domain.api_keys import ApiKey, ApiKeyIndex, KeyRole, api_key_id
 from domain.apps import App
-from domain.credentials import new_secret
 from domain.errors import ApiKeyNotFoundError, InvalidApiKeyError
-from domain.results import Created, Written
 from domain.reviews import Review
-from domain.service import LedgerService, command
 from domain.users import User
-
-
-@dataclass(frozen=True)
-class ApiKeyCreated(Created):
-    """The new key's id and, shown only here, the key itself."""
-
-    name: str
-    key_role: KeyRole
-    principal: str
-    key: str = field(repr=False)
 
 
 class KeyCommands(LedgerService):

@@ -21,9 +21,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from eventsourcing.utils import Environment, EnvType
 
+from application.repository import PrefetchingRepository
 from domain.actors import Actor, Role
 from domain.apps import App
-from domain.catch_up import CatchUpRepository
 from domain.codes import CODE_LIFETIME
 from domain.credentials import SecretHasher
 from domain.errors import (
@@ -40,7 +40,7 @@ from domain.identity import SCOPE_CATALOGUE_ID, app_id_from_client_id, user_id
 from domain.reviews import Review
 from domain.scopes import ScopeCatalogue
 from domain.unreviewed_apps import UNREVIEWED_LIVE_APPS_ID, UnreviewedLiveApps
-from domain.users import User
+from domain.users import User, UserInfo
 
 MAX_ATTEMPTS = 8
 
@@ -89,7 +89,7 @@ class LedgerService(Application[UUID]):
             raise ValueError(f"a code's lifetime must be positive and at most {REPLAY_MEMORY}")
         self.code_lifetime = code_lifetime
 
-    repository: CatchUpRepository
+    repository: PrefetchingRepository
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the env the ledger is given, never ``os.environ``.
@@ -104,10 +104,10 @@ class LedgerService(Application[UUID]):
         merged.update(env or {})
         return Environment(name, merged)
 
-    def construct_repository(self) -> CatchUpRepository:
-        """The library's repository, as the env configures it, able to ``catch_up``."""
+    def construct_repository(self) -> PrefetchingRepository:
+        """The library's repository, as the env configures it, able to ``prefetch``."""
         base = super().construct_repository()
-        repository = CatchUpRepository(
+        repository = PrefetchingRepository(
             event_store=base.event_store,
             snapshot_store=base.snapshot_store,
             fastforward=base.fastforward,
@@ -141,10 +141,10 @@ class LedgerService(Application[UUID]):
 
     # --- loading ------------------------------------------------------------------------------
 
-    def _catch_up(self, *aggregate_ids: UUID | None) -> int | None:
+    def _prefetch(self, *aggregate_ids: UUID | None) -> int | None:
         """Brings what the command is about to load up to date in one read of the store, where
-        the store can (``domain/catch_up.py``); answers the log position that read saw."""
-        return self.repository.catch_up(i for i in aggregate_ids if i is not None)
+        the store can (``application/repository.py``); answers the log position that read saw."""
+        return self.repository.prefetch(i for i in aggregate_ids if i is not None)
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """An aggregate the command may change: its own copy of the cached one."""
@@ -233,6 +233,10 @@ class LedgerService(Application[UUID]):
         if found is None:
             raise UserNotFoundError(str(user))
         return found
+
+    def user_info(self, user: User) -> UserInfo:
+        """The user as the legacy token response shows it (and as a code carries it)."""
+        return UserInfo(user.id.hex, user.username, user.full_name, user.profile_picture)
 
     def review(self, review_id: UUID | str) -> Review:
         try:
