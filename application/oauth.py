@@ -12,7 +12,7 @@ from copy import deepcopy
 from uuid import UUID
 
 from application.credentials import new_secret
-from application.results import Authorized, TokenIssued, Written
+from application.results import Authorized, CheckedAuthorizationRequest, TokenIssued, Written
 from application.service import LedgerService, command
 from domain.actors import Actor, Role
 from domain.apps import App, Mode
@@ -73,22 +73,12 @@ class OAuthCommands(LedgerService):
         read_position = self._prefetch(
             app_id, SCOPE_CATALOGUE_ID, grant_id(user_id(username), app_id) if app_id else None
         )
-        app = self.app(client_id, read_only=True)
-        if response_type not in RESPONSE_TYPES:
-            raise UnsupportedResponseTypeError()
-        if not redirect_uri:
-            raise InvalidInputError("redirect_uri is required")
-        if find_matching(app.redirect_uris, redirect_uri) is None:
-            raise RedirectUriMismatchError()
-        app.require_active()
-        if response_type == "token" and app.implicit_disabled:
-            raise ImplicitFlowDisabledError()
+        checked = self.check_authorization_request(client_id, redirect_uri, response_type, scope)
+        app, scopes, mode = checked.app, checked.scopes, checked.mode
+        redirect_uri = checked.redirect_uri
         catalogue = self.catalogue(read_only=True)
-        scopes = catalogue.parse(scope)
-        catalogue.require_not_retired(scopes)
         user = self._registered_user(username)  # its id and legacy profile fields only
-        mode = app.effective_mode(catalogue.unreviewed_live_allowed)
-        self.require_may_authorize(app, user, scopes, mode, catalogue.unreviewed_live_allowed)
+        self.require_may_authorize(app, user, scopes, mode, checked.unreviewed_live_allowed)
 
         if response_type == "code":
             grant = self._read(grant_id(user.id, app.id), Grant)
@@ -117,6 +107,54 @@ class OAuthCommands(LedgerService):
         return Authorized(
             position, redirect_uri, scopes, mode.value, access_token=secret, token_id=token.id
         )
+
+    # --- the authorization request, checked once for the consent page and for authorize ----
+
+    def authorization_redirect(
+        self, client_id: str | None, redirect_uri: str | None
+    ) -> tuple[App, str]:
+        """The app and the registered redirect URI the request names; until both are known no
+        error may be redirected to the client (RFC 6749 §4.1.2.1)."""
+        app = self.app(client_id, read_only=True)
+        if not redirect_uri:
+            raise InvalidInputError("redirect_uri is required")
+        if find_matching(app.redirect_uris, redirect_uri) is None:
+            raise RedirectUriMismatchError()
+        return app, redirect_uri
+
+    def check_authorization_request(
+        self,
+        client_id: str | None,
+        redirect_uri: str | None,
+        response_type: str | None,
+        scope: str | None,
+    ) -> CheckedAuthorizationRequest:
+        """Every check of an authorization request that does not depend on the user (RFC 6749
+        §4.1.1, §4.2.1), asked before anyone signs in or consents and again by ``authorize``."""
+        app, redirect_uri = self.authorization_redirect(client_id, redirect_uri)
+        if response_type not in RESPONSE_TYPES:
+            raise UnsupportedResponseTypeError()
+        app.require_active()
+        if response_type == "token" and app.implicit_disabled:
+            raise ImplicitFlowDisabledError()
+        catalogue = self.catalogue(read_only=True)
+        scopes = catalogue.parse(scope)
+        catalogue.require_not_retired(scopes)
+        return CheckedAuthorizationRequest(
+            app, redirect_uri, response_type, scopes,
+            tuple((name, catalogue.scopes[name].description) for name in scopes),
+            app.effective_mode(catalogue.unreviewed_live_allowed),
+            catalogue.unreviewed_live_allowed,
+        )
+
+    def check_may_authorize(self, checked: CheckedAuthorizationRequest, username: str) -> User:
+        """The user may authorize the checked request's app (asked before the consent page is
+        shown; ``authorize`` asks again)."""
+        user = self.user(username, read_only=True)
+        self.require_may_authorize(
+            checked.app, user, checked.scopes, checked.mode, checked.unreviewed_live_allowed
+        )
+        return user
 
     @staticmethod
     def require_may_authorize(

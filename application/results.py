@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from domain.api_keys import KeyRole
+from domain.apps import App, Mode
 from domain.users import UserInfo
 
 
@@ -64,3 +65,17 @@ class ApiKeyCreated(Created):
     key_role: KeyRole
     principal: str
     key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CheckedAuthorizationRequest:
+    """An authorization request every user-independent check accepted: the app, its registered
+    redirect URI, the scopes asked (with the catalogue's descriptions) and the app's mode."""
+
+    app: App
+    redirect_uri: str
+    response_type: str
+    scopes: tuple[str, ...]
+    scope_descriptions: tuple[tuple[str, str], ...]
+    mode: Mode
+    unreviewed_live_allowed: bool

@@ -59,6 +59,15 @@ def validate_redirect_uris(uris: list[str]) -> list[str]:
     return list(dict.fromkeys(checked))
 
 
+def effective_mode(switched_live: bool, approved: bool, unreviewed_live_allowed: bool) -> Mode:
+    """The mode an app really runs in: live only if its owner switched it live and it is
+    approved, or unreviewed while the platform allows that (before the review process, and
+    until June 2016 moved every unreviewed app back to sandbox)."""
+    if switched_live and (approved or unreviewed_live_allowed):
+        return Mode.LIVE
+    return Mode.SANDBOX
+
+
 def live_mode_permits(
     approved_scopes: list[str] | tuple[str, ...], scope: str, unreviewed_live_allowed: bool
 ) -> bool:
@@ -158,9 +167,7 @@ class App(Aggregate):
     def effective_mode(self, unreviewed_live_allowed: bool) -> Mode:
         """Live only if switched live and approved, or unreviewed while the platform allows
         that (before the review process)."""
-        if self.mode is Mode.LIVE and (self.is_approved or unreviewed_live_allowed):
-            return Mode.LIVE
-        return Mode.SANDBOX
+        return effective_mode(self.mode is Mode.LIVE, self.is_approved, unreviewed_live_allowed)
 
     def is_sandbox_user(self, user: UUID) -> bool:
         return self.sandbox_users.get(user) is SandboxStatus.ACCEPTED

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from domain.apps import Mode, live_mode_permits
+from domain.apps import Mode, effective_mode, live_mode_permits
 
 INVALID_TOKEN = "The access_token provided is invalid."
 NOT_APPROVED = "This client has not been approved to access this resource."
@@ -91,9 +91,9 @@ class CheckFacts:
 
     @property
     def app_mode(self) -> Mode:
-        if self.app_switched_live and (self.app_approved_scopes or self.unreviewed_live_allowed):
-            return Mode.LIVE
-        return Mode.SANDBOX
+        return effective_mode(
+            self.app_switched_live, bool(self.app_approved_scopes), self.unreviewed_live_allowed
+        )
 
 
 @dataclass(frozen=True)

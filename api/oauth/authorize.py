@@ -36,17 +36,8 @@ from api.oauth.pages import PAGE_HEADERS, ScopeLine, consent_page, signin_page
 from api.oauth.read_your_writes import wait_for_read_models
 from api.oauth.sessions import CodecDep, VisitorDep
 from application.ledger import Ledger
-from application.oauth import RESPONSE_TYPES, OAuthCommands
-from domain.apps import App, Mode
-from domain.errors import (
-    ImplicitFlowDisabledError,
-    InvalidInputError,
-    RedirectUriMismatchError,
-    UnsupportedResponseTypeError,
-)
-from domain.redirects import find_matching
-from domain.scopes import ScopeCatalogue
-from domain.users import User
+from application.oauth import RESPONSE_TYPES
+from application.results import CheckedAuthorizationRequest
 
 router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
                    responses=LEGACY_ERROR_RESPONSES)
@@ -85,52 +76,10 @@ class AuthorizationRequest:
         return {name: getattr(self, name) for name in REQUEST_FIELDS}
 
 
-@dataclass(frozen=True)
-class CheckedRequest:
-    request: AuthorizationRequest
-    app: App
-    redirect_uri: str
-    catalogue: ScopeCatalogue
-    scopes: tuple[str, ...]
-    mode: Mode
-
-
-def verified_redirect(ledger: Ledger, request: AuthorizationRequest) -> tuple[App, str]:
-    """The app and its registered redirect URI the request names; until both are known no
-    error may be redirected (RFC 6749 §4.1.2.1)."""
-    app = ledger.app(request.client_id)
-    if not request.redirect_uri:
-        raise InvalidInputError("redirect_uri is required")
-    if find_matching(app.redirect_uris, request.redirect_uri) is None:
-        raise RedirectUriMismatchError()
-    return app, request.redirect_uri
-
-
-def check_request(ledger: Ledger, request: AuthorizationRequest) -> CheckedRequest:
-    """Every check of ``Ledger.authorize`` that does not depend on the user, before anyone is
-    asked to sign in or consent. ``Ledger.authorize`` checks them all again on Allow."""
-    app, redirect_uri = verified_redirect(ledger, request)
-    if request.response_type not in RESPONSE_TYPES:
-        raise UnsupportedResponseTypeError()
-    app.require_active()
-    if request.response_type == "token" and app.implicit_disabled:
-        raise ImplicitFlowDisabledError()
-    catalogue = ledger.catalogue()
-    scopes = catalogue.parse(request.scope)
-    catalogue.require_not_retired(scopes)
-    mode = app.effective_mode(catalogue.unreviewed_live_allowed)
-    return CheckedRequest(request, app, redirect_uri, catalogue, scopes, mode)
-
-
-def check_user(ledger: Ledger, checked: CheckedRequest, username: str) -> User:
-    """The user may authorize the app: a sandbox user in sandbox mode, approved scopes only in
-    live mode (the ledger's own rule, asked before the consent page is shown)."""
-    user = ledger.user(username)
-    OAuthCommands.require_may_authorize(
-        checked.app, user, checked.scopes, checked.mode,
-        checked.catalogue.unreviewed_live_allowed,
+def check_request(ledger: Ledger, request: AuthorizationRequest) -> CheckedAuthorizationRequest:
+    return ledger.check_authorization_request(
+        request.client_id, request.redirect_uri, request.response_type, request.scope
     )
-    return user
 
 
 def _path(request: Request, path: str) -> str:
@@ -150,7 +99,8 @@ def authorization_page(
     request: Request, params: QueryDep, ledger: LedgerDep, visitor: VisitorDep,
     codec: CodecDep, csrf: CsrfDep,
 ) -> Response:
-    checked = check_request(ledger, AuthorizationRequest.of(params))
+    request_fields = AuthorizationRequest.of(params)
+    checked = check_request(ledger, request_fields)
     next_url = _path(request, PATH) + (f"?{request.url.query}" if request.url.query else "")
     if visitor.username is None:
         if visitor.via_sso:
@@ -162,7 +112,7 @@ def authorization_page(
             app_name=checked.app.name,
         )
     else:
-        user = check_user(ledger, checked, visitor.username)
+        user = ledger.check_may_authorize(checked, visitor.username)
         page = consent_page(
             action=_path(request, PATH),
             csrf_token=csrf.token(visitor.session, visitor.username),
@@ -171,12 +121,9 @@ def authorization_page(
             website=checked.app.website,
             redirect_host=_host_of(checked.redirect_uri),
             mode=checked.mode.value,
-            scopes=[
-                ScopeLine(name, checked.catalogue.scopes[name].description)
-                for name in checked.scopes
-            ],
+            scopes=[ScopeLine(name, text) for name, text in checked.scope_descriptions],
             username=user.username,
-            request_fields=checked.request.fields(),
+            request_fields=request_fields.fields(),
             signout_action=None if visitor.via_sso else _path(request, "/oauth/signout"),
             signout_next=next_url,
         )
@@ -204,10 +151,12 @@ def decide(
     request = AuthorizationRequest.of(form)
     decision = form.get("decision")
     if decision == "deny":
-        _, redirect_uri = verified_redirect(ledger, request)
+        _, redirect_uri = ledger.authorization_redirect(request.client_id, request.redirect_uri)
         location = redirects.denied(redirect_uri, request.response_type, request.state)
     elif decision == "allow":
-        username = check_user(ledger, check_request(ledger, request), visitor.username).username
+        username = ledger.check_may_authorize(
+            check_request(ledger, request), visitor.username
+        ).username
         result = ledger.authorize(
             client_id=request.client_id, username=username,
             redirect_uri=request.redirect_uri, scope=request.scope,
