@@ -38,6 +38,7 @@ OAUTH_EXCEPTION = "OAuthException"
 FORBIDDEN_EXCEPTION = "OAuthForbiddenException"
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BASIC_CHALLENGE = 'Basic realm="token-ledger"'
 
 
 class OAuthPageError(Exception):
@@ -108,6 +109,13 @@ LEGACY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                          | {OAuthPageError.legacy_code, BadFormError.legacy_code})
 }
 
+# The token endpoint's refusal of Basic client credentials it cannot read (RFC 6749 §5.2).
+LEGACY_CLIENT_AUTH_RESPONSE: dict[int | str, dict[str, Any]] = {
+    401: {"description": "OAuthException: malformed HTTP Basic client credentials (the legacy "
+                         "body, with `WWW-Authenticate: Basic`)",
+          "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}}},
+}
+
 
 def legacy_status_and_type(error: LedgerError | OAuthPageError) -> tuple[int, str]:
     """The status (also the body's ``code``) and ``error_type`` of a refusal."""
@@ -131,7 +139,10 @@ def legacy_error_response(
     error: LedgerError | OAuthPageError, *, meta: bool = False
 ) -> JSONResponse:
     status, _ = legacy_status_and_type(error)
-    return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=NO_STORE)
+    headers = NO_STORE
+    if status == 401:  # only Basic client credentials are refused so (RFC 6749 §5.2)
+        headers = {**NO_STORE, "WWW-Authenticate": BASIC_CHALLENGE}
+    return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=headers)
 
 
 class LegacyErrorRoute(APIRoute):
