@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from api import oauth
+from api.body_limit import register_body_limit
 from api.errors import register_error_handlers
 from api.request_id import register_request_id
 from api.routes import (
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    register_body_limit(app)  # inside the request id, so a 413 carries one too
     register_request_id(app)
     register_error_handlers(app)
     # Routes are matched in order: the gateways' decisions, the hot path, first.

@@ -219,9 +219,9 @@ def test_unknown_api_key_is_401_invalid_token(api: Api, world: World) -> None:
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_oversized_form_is_invalid_request(api: Api, world: World) -> None:
+def test_oversized_form_is_413_invalid_request(api: Api, world: World) -> None:
     response = api.client.post("/oauth/revoke", data={
         "token": "x" * 20_000, **credentials(world)})
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json()["error"] == "invalid_request"
