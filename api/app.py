@@ -9,6 +9,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from api import oauth
+from api.body_limit import register_body_limit
+from api.docs_pages import register_docs_pages
 from api.errors import register_error_handlers
 from api.request_id import register_request_id
 from api.routes import (
@@ -63,8 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # served by register_docs_pages, with a Content-Security-Policy
+        redoc_url=None,
     )
     app.state.settings = settings
+    register_body_limit(app)  # inside the request id, so a 413 carries one too
     register_request_id(app)
     register_error_handlers(app)
     # Routes are matched in order: the gateways' decisions, the hot path, first.
@@ -75,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(me.router)  # a platform user, for herself (password)
     app.include_router(oauth.router)  # the legacy OAuth pages and token endpoint
+    register_docs_pages(app)
     return app

@@ -9,8 +9,6 @@ A missing, unknown or revoked key is 401, a key of the wrong role 403; neither w
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -23,10 +21,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import LedgerDep
+from api.http_basic import MalformedBasicError, basic_credentials
 from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import ApiKey, Capability, roles_allowed
-from domain.errors import InvalidInputError
+from domain.errors import MalformedClientCredentialsError
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -45,20 +44,17 @@ header_scheme = APIKeyHeader(
 
 class ClientBasic(HTTPBasic):
     """HTTP Basic client authentication (RFC 6749 §2.3.1). Unlike FastAPI's, a malformed header
-    is the caller's error (400), not an exception of the security scheme."""
+    is the client's failed authentication (401 ``invalid_client``, RFC 6749 §5.2), not an
+    exception of the security scheme."""
 
     async def __call__(self, request: Request) -> tuple[str, str] | None:  # type: ignore[override]
-        authorization = request.headers.get("Authorization", "")
-        scheme, _, encoded = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return None
         try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise InvalidInputError("Malformed HTTP Basic credentials") from None
-        client_id, sep, secret = decoded.partition(":")
-        if not sep:
-            raise InvalidInputError("Malformed HTTP Basic credentials")
+            credentials = basic_credentials(request.headers.get("Authorization"))
+        except MalformedBasicError:
+            raise MalformedClientCredentialsError from None
+        if credentials is None:
+            return None
+        client_id, secret = credentials
         # §2.3.1: the id and secret are form-urlencoded before Basic encoding.
         return unquote_plus(client_id), unquote_plus(secret)
 

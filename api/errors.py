@@ -57,6 +57,7 @@ from domain.errors import (
     InvalidClientSecretError,
     InvalidInputError,
     LedgerError,
+    MalformedClientCredentialsError,
     MissingClientIdError,
     NotFoundError,
     NotPermittedError,
@@ -79,6 +80,7 @@ logger = logging.getLogger(__name__)
 # Looked up along the error's MRO, most specific class first.
 STATUS_BY_ERROR: dict[type[LedgerError], int] = {
     InvalidApiKeyError: 401,
+    MalformedClientCredentialsError: 401,
     NotPermittedError: 403,  # ApiKeyRoleError included
     NotFoundError: 404,
     CodeNotFoundError: 400,
@@ -119,6 +121,7 @@ RFC6749_ERROR_BY_ERROR: dict[type[LedgerError], tuple[int, str]] = {
     MissingClientIdError: (401, "invalid_client"),
     AppNotFoundError: (401, "invalid_client"),
     InvalidClientSecretError: (401, "invalid_client"),
+    MalformedClientCredentialsError: (401, "invalid_client"),
     NotPermittedError: (400, "unauthorized_client"),
     InvalidInputError: (400, "invalid_request"),
     ProjectionTimeoutError: (503, "temporarily_unavailable"),

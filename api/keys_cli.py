@@ -18,7 +18,7 @@ from domain.actors import Actor
 from domain.api_keys import KeyRole
 from domain.errors import LedgerError
 from infrastructure.persistence import open_ledger
-from infrastructure.settings import SettingsError, build_settings
+from infrastructure.settings import Settings, SettingsError, build_settings
 
 keys = typer.Typer(help="Create, revoke and list API keys.", no_args_is_help=True)
 
@@ -32,14 +32,27 @@ def operator() -> Actor:
     return Actor.platform(f"cli:{user}")
 
 
-@contextmanager
-def _ledger() -> Iterator[Ledger]:
+DEVELOPMENT_KEY_WARNING = (
+    "WARNING: LEDGER_SECRET_KEY is not set, so this key is hashed with the built-in development "
+    "key: it works only with a server in development that has no LEDGER_SECRET_KEY either. For "
+    "any other server, run this command with that server's LEDGER_ENVIRONMENT and "
+    "LEDGER_SECRET_KEY."
+)
+
+
+def _settings() -> Settings:
+    """The server's settings; outside development without ``LEDGER_SECRET_KEY`` they are
+    refused here (a key hashed with another key would be refused by the server)."""
     try:
-        settings = build_settings()
+        return build_settings()
     except SettingsError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    ledger = open_ledger(settings)
+
+
+@contextmanager
+def _ledger(settings: Settings | None = None) -> Iterator[Ledger]:
+    ledger = open_ledger(settings or _settings())
     try:
         yield ledger
     except LedgerError as exc:
@@ -60,7 +73,10 @@ def create(
     ] = None,
 ) -> None:
     """Create a key and print it once."""
-    with _ledger() as ledger:
+    settings = _settings()
+    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+        typer.echo(DEVELOPMENT_KEY_WARNING, err=True)
+    with _ledger(settings) as ledger:
         result = ledger.create_api_key(name=name, role=role, principal=principal,
                                        actor=operator())
     typer.echo(f"created {result.key_role.value} key {result.id} ({result.name!r}, acting as "

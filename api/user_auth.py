@@ -18,8 +18,6 @@ Basic credentials to any site's form.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -30,6 +28,7 @@ from starlette.requests import HTTPConnection
 
 from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
 from api.errors import LEDGER_ERROR_RESPONSES, THROTTLED_RESPONSE
+from api.http_basic import MALFORMED, MalformedBasicError, basic_credentials
 from api.oauth.sessions import COOKIE_NAME, VisitorDep
 from api.oauth.signin import WRONG_CREDENTIALS, authenticate
 from domain.actors import Actor
@@ -41,7 +40,6 @@ REALM = "ledger users"
 CHALLENGE = {"WWW-Authenticate": f'Basic realm="{REALM}"'}
 NO_CREDENTIALS = ("Authenticate as a platform user: HTTP Basic with your username and password, "
                   "or the OAuth pages' session cookie")
-MALFORMED = "Malformed HTTP Basic credentials"
 SSO_ONLY = "Password sign-in is turned off: sign in through the single sign-on"
 CROSS_SITE = "A cross-site browser request may not act for a platform user"
 
@@ -58,16 +56,13 @@ class UserBasic(HTTPBasic):
     async def __call__(  # type: ignore[override]
         self, request: HTTPConnection
     ) -> HTTPBasicCredentials | None:
-        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return None
         try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            credentials = basic_credentials(request.headers.get("Authorization"))
+        except MalformedBasicError:
             raise unauthorized(MALFORMED) from None
-        username, sep, password = decoded.partition(":")
-        if not sep:
-            raise unauthorized(MALFORMED)
+        if credentials is None:
+            return None
+        username, password = credentials
         return HTTPBasicCredentials(username=username, password=password)
 
 

@@ -232,6 +232,18 @@ class MissingClientIdError(InvalidInputError):
         super().__init__("You must provide a client_id")
 
 
+class MalformedClientCredentialsError(LedgerError):
+    """Raised when a client's HTTP Basic credentials cannot be read (not base64 of UTF-8
+    ``client_id:client_secret``): the client tried to authenticate and failed (RFC 6749 §5.2)."""
+
+    code = "malformed_client_credentials"
+    legacy_type = "OAuthException"
+    legacy_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("Malformed HTTP Basic credentials")
+
+
 class SandboxLimitError(LedgerError):
     """Raised when a sandbox limit is exceeded (10 users per app, 5 apps per user)."""
 

@@ -40,6 +40,7 @@ OAUTH_EXCEPTION = "OAuthException"
 FORBIDDEN_EXCEPTION = "OAuthForbiddenException"
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BASIC_CHALLENGE = 'Basic realm="token-ledger"'
 
 
 class OAuthPageError(Exception):
@@ -112,6 +113,13 @@ LEGACY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                          | {OAuthPageError.legacy_code, BadFormError.legacy_code})
 }
 
+# The token endpoint's refusal of Basic client credentials it cannot read (RFC 6749 §5.2).
+LEGACY_CLIENT_AUTH_RESPONSE: dict[int | str, dict[str, Any]] = {
+    401: {"description": "OAuthException: malformed HTTP Basic client credentials (the legacy "
+                         "body, with `WWW-Authenticate: Basic`)",
+          "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}}},
+}
+
 
 def legacy_status_and_type(error: LedgerError | OAuthPageError) -> tuple[int, str]:
     """The status (also the body's ``code``) and ``error_type`` of a refusal."""
@@ -135,7 +143,11 @@ def legacy_error_response(
     error: LedgerError | OAuthPageError, *, meta: bool = False
 ) -> JSONResponse:
     status, _ = legacy_status_and_type(error)
-    headers = {**NO_STORE, "Retry-After": RETRY_AFTER_SECONDS} if status == 503 else NO_STORE
+    headers = NO_STORE
+    if status == 503:
+        headers = {**NO_STORE, "Retry-After": RETRY_AFTER_SECONDS}
+    elif status == 401:  # only Basic client credentials are refused so (RFC 6749 §5.2)
+        headers = {**NO_STORE, "WWW-Authenticate": BASIC_CHALLENGE}
     return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=headers)
 
 

@@ -21,13 +21,18 @@ from fastapi.responses import JSONResponse
 from api.auth import ClientBasicDep
 from api.dependencies import LedgerDep, RuntimeDep
 from api.oauth.forms import FormDep, Param, documented_form
-from api.oauth.legacy_errors import LEGACY_ERROR_RESPONSES, NO_STORE, LegacyErrorRoute
+from api.oauth.legacy_errors import (
+    LEGACY_CLIENT_AUTH_RESPONSE,
+    LEGACY_ERROR_RESPONSES,
+    NO_STORE,
+    LegacyErrorRoute,
+)
 from api.oauth.read_your_writes import wait_for_read_models
 from api.schemas.oauth import AccessTokenOut
 from domain.errors import CodeNotFoundError, InvalidInputError
 
 router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
-                   responses=LEGACY_ERROR_RESPONSES)
+                   responses={**LEGACY_ERROR_RESPONSES, **LEGACY_CLIENT_AUTH_RESPONSE})
 
 PATH = "/oauth/access_token"
 

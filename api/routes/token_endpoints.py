@@ -22,7 +22,12 @@ from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import Capability
 from domain.apps import App
-from domain.errors import InvalidInputError, TokenNotFoundError, TokenStateError
+from domain.errors import (
+    InvalidInputError,
+    NotPermittedError,
+    TokenNotFoundError,
+    TokenStateError,
+)
 from infrastructure.runtime import Runtime
 
 router = APIRouter(prefix="/oauth", tags=["token endpoints"],
@@ -32,6 +37,8 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 20
 REVOCATION_REASON = "revoked by the client (RFC 7009)"
+NOT_THIS_CLIENTS_TOKEN = ("The token was not issued to this client: a client may revoke only "
+                          "its own tokens (RFC 7009 §2.1)")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -117,6 +124,9 @@ def revoke(
                                      reason=REVOCATION_REASON)
     except (TokenNotFoundError, TokenStateError):
         return RevocationOut()  # §2.2: "invalid tokens do not cause an error response"
+    except NotPermittedError:
+        # The ledger's message speaks of users and owners; the caller here is a client (§2.1).
+        raise NotPermittedError(NOT_THIS_CLIENTS_TOKEN) from None
     return RevocationOut(position=acknowledged(runtime, response, result.position))
 
 

@@ -119,6 +119,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LEDGER_SQLITE_PATH", str(path))
     monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
     monkeypatch.setenv("LEDGER_ENVIRONMENT", "development")
+    monkeypatch.delenv("LEDGER_SECRET_KEY", raising=False)
     return path
 
 
@@ -169,3 +170,36 @@ def test_cli_refuses_a_developer_key_without_a_principal(cli_env: Path) -> None:
 
     assert result.exit_code == 1
     assert "username" in result.stderr
+
+
+def test_cli_warns_that_a_key_made_without_a_secret_key_works_only_in_development(
+    cli_env: Path
+) -> None:
+    created = CliRunner().invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin"])
+
+    assert created.exit_code == 0, created.output
+    assert "LEDGER_SECRET_KEY is not set" in created.stderr
+    assert "works only with a server in development" in created.stderr
+
+
+def test_cli_with_the_servers_secret_key_gives_no_warning(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_SECRET_KEY", "k" * 32)
+
+    created = CliRunner().invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin"])
+
+    assert created.exit_code == 0, created.output
+    assert "WARNING" not in created.stderr
+
+
+def test_cli_outside_development_without_a_secret_key_prints_no_key(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
+
+    created = CliRunner().invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin"])
+
+    assert created.exit_code == 2
+    assert created.stdout == ""
+    assert "LEDGER_SECRET_KEY must be set" in created.stderr

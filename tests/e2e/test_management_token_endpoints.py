@@ -79,6 +79,19 @@ def test_token_of_another_client_is_refused(api: Api, world: World) -> None:
     assert api.ledger.position() == before
 
 
+def test_token_of_another_client_is_refused_in_words_for_a_client(api: Api, world: World) -> None:
+    other = api.register_app(api.developer("dev_eve"))
+
+    response = api.client.post("/oauth/revoke", data={
+        "token": world.token.access_token, "client_id": other.client_id,
+        "client_secret": other.client_secret,
+    })
+
+    description = response.json()["error_description"]
+    assert "not issued to this client" in description
+    assert "user" not in description
+
+
 def test_wrong_client_secret_is_401_invalid_client_with_a_basic_challenge(
     api: Api, world: World
 ) -> None:
@@ -219,9 +232,9 @@ def test_unknown_api_key_is_401_invalid_token(api: Api, world: World) -> None:
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_oversized_form_is_invalid_request(api: Api, world: World) -> None:
+def test_oversized_form_is_413_invalid_request(api: Api, world: World) -> None:
     response = api.client.post("/oauth/revoke", data={
         "token": "x" * 20_000, **credentials(world)})
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json()["error"] == "invalid_request"

@@ -158,11 +158,13 @@ def test_two_client_authentication_methods_at_once_are_refused(
     )
 
 
-def test_malformed_http_basic_is_refused(client: TestClient, world: World, code: str) -> None:
+def test_malformed_http_basic_is_refused_as_a_failed_client_authentication(
+    client: TestClient, world: World, code: str
+) -> None:
     response = client.post("/oauth/access_token", data={"code": code},
                            headers={"Authorization": "Basic not base64!"})
 
-    assert_legacy_error(response, "Malformed HTTP Basic credentials")
+    assert_legacy_error(response, "Malformed HTTP Basic credentials", status=401)
 
 
 def test_disabled_client_gets_no_token(
