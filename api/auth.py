@@ -25,7 +25,7 @@ from api.http_basic import MalformedBasicError, basic_credentials
 from application.ledger import Ledger
 from domain.actors import Actor
 from domain.api_keys import ApiKey, Capability, roles_allowed
-from domain.errors import MalformedClientCredentialsError
+from domain.errors import InvalidInputError, MalformedClientCredentialsError
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -197,3 +197,22 @@ Explainer = Annotated[Caller, allow(Capability.EXPLAIN)]
 PresentedToDecide = Annotated[PresentedKey, presented(Capability.DECIDE)]
 PresentedToExplain = Annotated[PresentedKey, presented(Capability.EXPLAIN)]
 ClientBasicDep = Annotated[tuple[str, str] | None, Depends(client_basic_scheme)]
+
+
+def client_credentials(
+    form: dict[str, str], basic: tuple[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The client's id and secret, from HTTP Basic or the form (RFC 6749 §2.3.1); a client
+    "MUST NOT use more than one authentication method in each request" (§2.3)."""
+    if basic is None:
+        return form.get("client_id"), form.get("client_secret")
+    basic_id, basic_secret = basic
+    if form.get("client_secret"):
+        raise InvalidInputError(
+            "Authenticate the client one way: HTTP Basic or client_secret in the form, not both"
+        )
+    if form.get("client_id") and form["client_id"] != basic_id:
+        raise InvalidInputError(
+            "The client_id in the form is not the one in the Authorization header"
+        )
+    return basic_id, basic_secret

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from domain.scopes import ScopeCatalogue
 
 
-class Decision(StrEnum):
+class PermissionStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -96,16 +96,16 @@ class Review(Aggregate):
         self.use_case = use_case
         self.permissions = dict(permissions)
         self.screencast_url = screencast_url
-        self.decisions: dict[str, Decision] = {s: Decision.PENDING for s in permissions}
+        self.decisions: dict[str, PermissionStatus] = {s: PermissionStatus.PENDING for s in permissions}
         self.completed = False
 
     @property
     def pending(self) -> list[str]:
-        return [s for s, d in self.decisions.items() if d is Decision.PENDING]
+        return [s for s, d in self.decisions.items() if d is PermissionStatus.PENDING]
 
     @property
     def approved(self) -> list[str]:
-        return [s for s, d in self.decisions.items() if d is Decision.APPROVED]
+        return [s for s, d in self.decisions.items() if d is PermissionStatus.APPROVED]
 
     def decide(self, scope: str, approve: bool, reason: str, actor: Actor) -> None:
         actor.require(Role.REVIEWER, Role.PLATFORM, action="decide a review")
@@ -113,7 +113,7 @@ class Review(Aggregate):
             raise ReviewDecisionError("This review has been completed")
         if scope not in self.decisions:
             raise ReviewDecisionError(f"This review did not ask for {scope}")
-        if self.decisions[scope] is not Decision.PENDING:
+        if self.decisions[scope] is not PermissionStatus.PENDING:
             raise ReviewDecisionError(f"{scope} has already been {self.decisions[scope].value}")
         reason = require_text(reason, "reason")
         if approve:
@@ -125,11 +125,11 @@ class Review(Aggregate):
 
     @event("PermissionApproved")
     def _approved(self, scope: str, actor: str, role: str, reason: str) -> None:
-        self.decisions[scope] = Decision.APPROVED
+        self.decisions[scope] = PermissionStatus.APPROVED
 
     @event("PermissionRejected")
     def _rejected(self, scope: str, actor: str, role: str, reason: str) -> None:
-        self.decisions[scope] = Decision.REJECTED
+        self.decisions[scope] = PermissionStatus.REJECTED
 
     @event("Completed")
     def _completed(self, approved: list[str], actor: str, role: str) -> None:

@@ -21,10 +21,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.dependencies import LedgerDep, RuntimeDep
+from api.forms import FormDep, Param, QueryDep, documented_form, documented_query
 from api.oauth import redirects
 from api.oauth.csrf import FIELD as CSRF_FIELD
 from api.oauth.csrf import CsrfDep
-from api.oauth.forms import FormDep, Param, QueryDep, documented_form, documented_query
 from api.oauth.legacy_errors import (
     LEGACY_ERROR_RESPONSES,
     NO_STORE,

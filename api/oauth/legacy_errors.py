@@ -21,7 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.errors import RETRY_AFTER_SECONDS, STORE_ERRORS, store_unavailable
+from api.errors import RETRY_AFTER_SECONDS, STORE_ERRORS, legacy_body, store_unavailable
 from api.schemas.errors import LegacyErrorOut
 from domain.errors import (
     ConcurrencyConflictError,
@@ -133,10 +133,12 @@ def legacy_status_and_type(error: LedgerError | OAuthPageError) -> tuple[int, st
     return LEGACY_ERRORS[LedgerError]
 
 
-def legacy_body(error: LedgerError | OAuthPageError, *, meta: bool = False) -> dict[str, Any]:
+def legacy_error_body(
+    error: LedgerError | OAuthPageError, *, meta: bool = False
+) -> dict[str, Any]:
+    """The legacy body of a refusal, with the error's legacy type and status."""
     status, error_type = legacy_status_and_type(error)
-    fields = {"error_type": error_type, "code": status, "error_message": error.message}
-    return {"meta": fields} if meta else fields
+    return legacy_body(error_type, status, error.message, meta=meta)
 
 
 def legacy_error_response(
@@ -148,7 +150,7 @@ def legacy_error_response(
         headers = {**NO_STORE, "Retry-After": RETRY_AFTER_SECONDS}
     elif status == 401:  # only Basic client credentials are refused so (RFC 6749 §5.2)
         headers = {**NO_STORE, "WWW-Authenticate": BASIC_CHALLENGE}
-    return JSONResponse(legacy_body(error, meta=meta), status_code=status, headers=headers)
+    return JSONResponse(legacy_error_body(error, meta=meta), status_code=status, headers=headers)
 
 
 class LegacyErrorRoute(APIRoute):

@@ -24,7 +24,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.dependencies import LedgerDep
-from api.oauth.forms import FORM_TYPE, parse_form
+from api.forms import FORM_TYPE, parse_form
 from api.oauth.legacy_errors import BadFormError, OAuthPageError
 from application.ledger import Ledger
 from domain.errors import AppNotFoundError, MissingClientIdError

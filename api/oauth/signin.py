@@ -24,10 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.dependencies import EndedSessionsDep, LedgerDep, SettingsDep, SignInThrottleDep
 from api.errors import RETRY_AFTER_HEADER
+from api.forms import FormDep, Param, documented_form
 from api.oauth.authorize import PATH as AUTHORIZE_PATH
 from api.oauth.csrf import FIELD as CSRF_FIELD
 from api.oauth.csrf import CsrfDep
-from api.oauth.forms import FormDep, Param, documented_form
 from api.oauth.legacy_errors import (
     LEGACY_ERROR_RESPONSES,
     BadFormError,

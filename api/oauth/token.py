@@ -18,9 +18,9 @@ from dataclasses import asdict
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.auth import ClientBasicDep
+from api.auth import ClientBasicDep, client_credentials
 from api.dependencies import LedgerDep, RuntimeDep
-from api.oauth.forms import FormDep, Param, documented_form
+from api.forms import FormDep, Param, documented_form
 from api.oauth.legacy_errors import (
     LEGACY_CLIENT_AUTH_RESPONSE,
     LEGACY_ERROR_RESPONSES,
@@ -29,31 +29,12 @@ from api.oauth.legacy_errors import (
 )
 from api.oauth.read_your_writes import wait_for_read_models
 from api.schemas.oauth import AccessTokenOut
-from domain.errors import CodeNotFoundError, InvalidInputError
+from domain.errors import CodeNotFoundError
 
 router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
                    responses={**LEGACY_ERROR_RESPONSES, **LEGACY_CLIENT_AUTH_RESPONSE})
 
 PATH = "/oauth/access_token"
-
-
-def client_credentials(
-    form: dict[str, str], basic: tuple[str, str] | None
-) -> tuple[str | None, str | None]:
-    """The client's id and secret, from HTTP Basic or the form (RFC 6749 §2.3.1); a client
-    "MUST NOT use more than one authentication method in each request" (§2.3)."""
-    if basic is None:
-        return form.get("client_id"), form.get("client_secret")
-    basic_id, basic_secret = basic
-    if form.get("client_secret"):
-        raise InvalidInputError(
-            "Authenticate the client one way: HTTP Basic or client_secret in the form, not both"
-        )
-    if form.get("client_id") and form["client_id"] != basic_id:
-        raise InvalidInputError(
-            "The client_id in the form is not the one in the Authorization header"
-        )
-    return basic_id, basic_secret
 
 
 @router.post(

@@ -9,7 +9,7 @@ from api.dependencies import LedgerDep
 from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import no_store, written
 from api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyCreation, ApiKeyOut
-from api.schemas.common import ReasonIn, Written
+from api.schemas.common import ReasonIn, WrittenOut
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=LEDGER_ERROR_RESPONSES)
 
@@ -37,10 +37,10 @@ def list_keys(caller: Administrator, ledger: LedgerDep) -> list[ApiKeyOut]:
     ]
 
 
-@router.post("/{key_id}/revoke", response_model=Written,
+@router.post("/{key_id}/revoke", response_model=WrittenOut,
              summary="Revoke an API key; it stops working on the next request")
 def revoke(
     caller: Administrator, key_id: str, body: ReasonIn, ledger: LedgerDep, response: Response
-) -> Written:
+) -> WrittenOut:
     result = ledger.revoke_api_key(key_id, caller.actor, body.reason)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))

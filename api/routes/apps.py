@@ -20,7 +20,7 @@ from api.schemas.apps import (
     SecretRotatedOut,
     SecuritySettingsChange,
 )
-from api.schemas.common import ReasonIn, Written
+from api.schemas.common import ReasonIn, WrittenOut
 from application.ledger import Ledger
 from domain.apps import App
 from domain.errors import UserNotFoundError
@@ -90,14 +90,14 @@ def _username(ledger: Ledger, user_id: UUID) -> str | None:
         return None
 
 
-@router.patch("/{client_id}", response_model=Written, summary="Change an app's details")
+@router.patch("/{client_id}", response_model=WrittenOut, summary="Change an app's details")
 def update_details(
     caller: AppManager, client_id: str, body: AppDetailsChange, ledger: LedgerDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     changes = body.model_dump(exclude_none=True)
     result = ledger.update_app_details(client_id, caller.actor, **changes)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
 @router.post("/{client_id}/client-secret", response_model=SecretRotatedOut,
@@ -111,61 +111,61 @@ def rotate_secret(
                             client_secret=result.client_secret)
 
 
-@router.patch("/{client_id}/security", response_model=Written,
+@router.patch("/{client_id}/security", response_model=WrittenOut,
               summary="Disable implicit OAuth / enforce signed requests")
 def change_security(
     caller: AppManager, client_id: str, body: SecuritySettingsChange, ledger: LedgerDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.change_app_security(
         client_id, caller.actor, disable_implicit=body.disable_implicit,
         enforce_signed_requests=body.enforce_signed_requests,
     )
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/go-live", response_model=Written, summary="Switch to live mode")
+@router.post("/{client_id}/go-live", response_model=WrittenOut, summary="Switch to live mode")
 def go_live(
     caller: AppManager, client_id: str, ledger: LedgerDep, response: Response
-) -> Written:
+) -> WrittenOut:
     result = ledger.go_live(client_id, caller.actor)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/return-to-sandbox", response_model=Written,
+@router.post("/{client_id}/return-to-sandbox", response_model=WrittenOut,
              summary="Switch back to sandbox mode")
 def return_to_sandbox(
     caller: AppManager, client_id: str, ledger: LedgerDep, runtime: RuntimeDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.return_to_sandbox(client_id, caller.actor)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/{client_id}/disable", response_model=Written,
+@router.post("/{client_id}/disable", response_model=WrittenOut,
              summary="Disable the app; its tokens stop working")
 def disable(
     caller: Administrator, client_id: str, body: ReasonIn, ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.disable_app(client_id, caller.actor, body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/{client_id}/enable", response_model=Written, summary="Enable a disabled app")
+@router.post("/{client_id}/enable", response_model=WrittenOut, summary="Enable a disabled app")
 def enable(
     caller: Administrator, client_id: str, body: ReasonIn, ledger: LedgerDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.enable_app(client_id, caller.actor, body.reason)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/approvals/withdraw", response_model=Written,
+@router.post("/{client_id}/approvals/withdraw", response_model=WrittenOut,
              summary="Withdraw one approved permission, or the whole approval")
 def withdraw_approval(
     caller: Administrator, client_id: str, body: ApprovalWithdrawal, ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.withdraw_approval(client_id, body.scope, caller.actor, body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.dependencies import LedgerDep, RuntimeDep
 from api.positions import MinPositionHeaderDep, ReadTimeoutDep, acknowledged, no_store, written
-from api.schemas.common import Written
+from api.schemas.common import WrittenOut
 from api.schemas.decisions import AuthorizationOut, UserAuthorizationsOut
 from api.schemas.me import (
     MeOut,
@@ -36,23 +36,23 @@ def profile(me: CurrentUser, ledger: LedgerDep, response: Response) -> MeOut:
     )
 
 
-@router.post("/sandbox-invitations/{client_id}/accept", response_model=Written,
+@router.post("/sandbox-invitations/{client_id}/accept", response_model=WrittenOut,
              summary="Accept an app's invitation to be one of its sandbox users")
 def accept_invitation(
     me: CurrentUser, client_id: str, ledger: LedgerDep, response: Response
-) -> Written:
+) -> WrittenOut:
     result = ledger.accept_sandbox_invitation(client_id, me.username, me.actor)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
-@router.delete("/sandbox-apps/{client_id}", response_model=Written,
+@router.delete("/sandbox-apps/{client_id}", response_model=WrittenOut,
                summary="Leave an app's sandbox users, or decline its invitation")
 def leave_sandbox_app(
     me: CurrentUser, client_id: str, query: Annotated[ReasonQuery, Query()], ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.remove_sandbox_user(client_id, me.username, me.actor, query.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
 @router.get("/authorizations", response_model=UserAuthorizationsOut,
@@ -73,21 +73,21 @@ def authorizations(
     )
 
 
-@router.delete("/authorizations/{client_id}", response_model=Written,
+@router.delete("/authorizations/{client_id}", response_model=WrittenOut,
                summary="Deauthorize an app: every scope withdrawn, its tokens stop working")
 def deauthorize(
     me: CurrentUser, client_id: str, query: Annotated[ReasonQuery, Query()], ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.deauthorize(client_id, me.username, me.actor, query.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/tokens/revoke", response_model=Written,
+@router.post("/tokens/revoke", response_model=WrittenOut,
              summary="Revoke one of the user's access tokens (the token in the body)")
 def revoke_token(
     me: CurrentUser, body: RevokeMyTokenIn, ledger: LedgerDep, runtime: RuntimeDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.revoke_token(me.actor, access_token=body.access_token, reason=body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))

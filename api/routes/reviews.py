@@ -8,7 +8,7 @@ from api.auth import AppManager, Reader, Reviewer
 from api.dependencies import LedgerDep
 from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import CaughtUp, written
-from api.schemas.common import Written
+from api.schemas.common import WrittenOut
 from api.schemas.reviews import ReviewDecisionIn, ReviewOut, ReviewSubmission, ReviewSubmitted
 
 router = APIRouter(tags=["reviews"], responses=LEDGER_ERROR_RESPONSES)
@@ -39,12 +39,12 @@ def get_review(caller: Reader, review_id: str, ledger: LedgerDep, _: CaughtUp) -
     )
 
 
-@router.post("/v1/reviews/{review_id}/decisions", response_model=Written,
+@router.post("/v1/reviews/{review_id}/decisions", response_model=WrittenOut,
              summary="A reviewer approves or rejects one permission")
 def decide(
     caller: Reviewer, review_id: str, body: ReviewDecisionIn, ledger: LedgerDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.decide_review(review_id, body.scope, approve=body.approve,
                                   reason=body.reason, actor=caller.actor)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))

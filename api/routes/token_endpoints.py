@@ -1,6 +1,6 @@
 """Token revocation (RFC 7009) and introspection (RFC 7662).
 
-Both take ``application/x-www-form-urlencoded`` bodies (parsed here, so no multipart library is
+Both take ``application/x-www-form-urlencoded`` bodies (``api.forms``: no multipart library is
 needed), authenticate clients by ``client_id``/``client_secret`` in the body or HTTP Basic
 (RFC 6749 §2.3.1, one method per request), and answer errors in the RFC 6749 §5.2 body.
 Introspection also accepts an API key of a gateway or admin.
@@ -8,14 +8,14 @@ Introspection also accepts an API key of a gateway or admin.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import parse_qsl
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
-from api.auth import Caller, ClientBasicDep, allow_if_presented
+from api.auth import Caller, ClientBasicDep, allow_if_presented, client_credentials
 from api.dependencies import LedgerDep, RuntimeDep
 from api.errors import RFC6749_ERROR_RESPONSES, rfc6749_errors
+from api.forms import Param, StrictFormDep, documented_form
 from api.positions import acknowledged, no_store
 from api.schemas.token_endpoints import IntrospectionOut, RevocationOut
 from application.ledger import Ledger
@@ -33,65 +33,15 @@ from infrastructure.runtime import Runtime
 router = APIRouter(prefix="/oauth", tags=["token endpoints"],
                    dependencies=[Depends(rfc6749_errors)], responses=RFC6749_ERROR_RESPONSES)
 
-FORM = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = 16 * 1024
-MAX_FORM_FIELDS = 20
 REVOCATION_REASON = "revoked by the client (RFC 7009)"
 NOT_THIS_CLIENTS_TOKEN = ("The token was not issued to this client: a client may revoke only "
                           "its own tokens (RFC 7009 §2.1)")
 
 
-async def form_fields(request: Request) -> dict[str, str]:
-    """The form body; a parameter given twice is refused (RFC 6749 §3.2)."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != FORM:
-        raise InvalidInputError(f"The request body must be {FORM}")
-    body = b""
-    async for chunk in request.stream():  # read at most the limit, whatever the body's size
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise InvalidInputError("The request body is too large")
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                          max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInputError("The request body is not a valid form") from None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if name in fields:
-            raise InvalidInputError(f"The parameter {name} is given more than once")
-        fields[name] = value
-    return fields
-
-
-FormDep = Annotated[dict[str, str], Depends(form_fields)]
-
-
-def _form_body(*fields: tuple[str, str, bool]) -> dict[str, Any]:
-    """The OpenAPI description of a form body (declared by hand: it is parsed by hand)."""
-    return {"requestBody": {"required": True, "content": {FORM: {"schema": {
-        "type": "object",
-        "properties": {name: {"type": "string", "description": text}
-                       for name, text, _ in fields},
-        "required": [name for name, _, required in fields if required],
-    }}}}}
-
-
 _CLIENT_FIELDS = (
-    ("client_id", "The client's id (or use HTTP Basic)", False),
-    ("client_secret", "The client's secret (or use HTTP Basic)", False),
+    Param("client_id", "The client's id (or use HTTP Basic)"),
+    Param("client_secret", "The client's secret (or use HTTP Basic)"),
 )
-
-
-def client_credentials(
-    form: dict[str, str], basic: tuple[str, str] | None
-) -> tuple[str | None, str | None]:
-    """The client's id and secret from HTTP Basic or the body, never both (RFC 6749 §2.3)."""
-    if basic is None:
-        return form.get("client_id"), form.get("client_secret")
-    if "client_secret" in form or form.get("client_id", basic[0]) != basic[0]:
-        raise InvalidInputError("Authenticate the client one way only: HTTP Basic or the body")
-    return basic
 
 
 def _required_token(form: dict[str, str]) -> str:
@@ -106,12 +56,12 @@ def _required_token(form: dict[str, str]) -> str:
     response_model=RevocationOut,
     response_model_exclude_none=True,
     summary="Revoke an access token (RFC 7009)",
-    openapi_extra=_form_body(("token", "The access token to revoke", True),
-                             ("token_type_hint", "Ignored: only access tokens exist", False),
-                             *_CLIENT_FIELDS),
+    openapi_extra=documented_form(Param("token", "The access token to revoke", required=True),
+                                  Param("token_type_hint", "Ignored: only access tokens exist"),
+                                  *_CLIENT_FIELDS),
 )
 def revoke(
-    form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    form: StrictFormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
     response: Response,
 ) -> RevocationOut:
     """Answers 200 for an unknown or already revoked token (RFC 7009 §2.2); a token of another
@@ -135,13 +85,13 @@ def revoke(
     response_model=IntrospectionOut,
     response_model_exclude_none=True,
     summary="Introspect an access token (RFC 7662)",
-    openapi_extra=_form_body(("token", "The access token to introspect", True),
-                             ("token_type_hint", "Ignored: only access tokens exist", False),
-                             *_CLIENT_FIELDS),
+    openapi_extra=documented_form(Param("token", "The access token to introspect", required=True),
+                                  Param("token_type_hint", "Ignored: only access tokens exist"),
+                                  *_CLIENT_FIELDS),
 )
 def introspect(
     caller: Annotated[Caller | None, allow_if_presented(Capability.INTROSPECT)],
-    form: FormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    form: StrictFormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
     response: Response,
 ) -> IntrospectionOut:
     """By a gateway's or admin's API key, or by a client for its own tokens (a token of

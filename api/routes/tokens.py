@@ -8,25 +8,25 @@ from api.auth import Administrator, AppManager
 from api.dependencies import LedgerDep, RuntimeDep
 from api.errors import LEDGER_ERROR_RESPONSES
 from api.positions import acknowledged
-from api.schemas.common import ReasonIn, Written
+from api.schemas.common import ReasonIn, WrittenOut
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=LEDGER_ERROR_RESPONSES)
 
 
-@router.post("/{token_id}/revoke", response_model=Written,
+@router.post("/{token_id}/revoke", response_model=WrittenOut,
              summary="Revoke a token (the platform, or the owner of the token's app)")
 def revoke(
     caller: AppManager, token_id: str, body: ReasonIn, ledger: LedgerDep, runtime: RuntimeDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.revoke_token(caller.actor, token_id=token_id, reason=body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/{token_id}/expire", response_model=Written, summary="Expire a token")
+@router.post("/{token_id}/expire", response_model=WrittenOut, summary="Expire a token")
 def expire(
     caller: Administrator, token_id: str, body: ReasonIn, ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.expire_token(token_id, caller.actor, body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))

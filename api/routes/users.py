@@ -9,7 +9,7 @@ from api.dependencies import LedgerDep, RuntimeDep
 from api.errors import LEDGER_ERROR_RESPONSES
 from api.passwords import hash_password
 from api.positions import CaughtUp, acknowledged, written
-from api.schemas.common import ReasonIn, Written
+from api.schemas.common import ReasonIn, WrittenOut
 from api.schemas.users import PasswordIn, UserOut, UserRegistered, UserRegistration
 
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=LEDGER_ERROR_RESPONSES)
@@ -26,15 +26,15 @@ def register_user(
                           username=body.username)
 
 
-@router.put("/{username}/password", response_model=Written,
+@router.put("/{username}/password", response_model=WrittenOut,
             summary="Set a user's sign-in password (stored as an argon2id hash)")
 def set_password(
     caller: Administrator, username: str, body: PasswordIn, ledger: LedgerDep,
     response: Response,
-) -> Written:
+) -> WrittenOut:
     password_hash = hash_password(body.password.get_secret_value())
     result = ledger.set_user_password(username, password_hash, caller.actor)
-    return Written(position=written(response, result.position))
+    return WrittenOut(position=written(response, result.position))
 
 
 @router.get("/{username}", response_model=UserOut, summary="A platform user")
@@ -48,11 +48,11 @@ def get_user(caller: Reader, username: str, ledger: LedgerDep, _: CaughtUp) -> U
     )
 
 
-@router.post("/{username}/authorizations/{client_id}/deauthorize", response_model=Written,
+@router.post("/{username}/authorizations/{client_id}/deauthorize", response_model=WrittenOut,
              summary="Withdraw every scope the user granted the app; its tokens stop working")
 def deauthorize(
     caller: Administrator, username: str, client_id: str, body: ReasonIn, ledger: LedgerDep,
     runtime: RuntimeDep, response: Response,
-) -> Written:
+) -> WrittenOut:
     result = ledger.deauthorize(client_id, username, caller.actor, body.reason)
-    return Written(position=acknowledged(runtime, response, result.position))
+    return WrittenOut(position=acknowledged(runtime, response, result.position))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import RequestBody, Written
+from api.schemas.common import RequestBody, WrittenOut
 from domain.api_keys import KeyRole
 
 
@@ -20,7 +20,7 @@ class ApiKeyCreation(RequestBody):
                                   "Defaults to the name.")
 
 
-class ApiKeyCreatedOut(Written):
+class ApiKeyCreatedOut(WrittenOut):
     key_id: str
     name: str
     role: KeyRole

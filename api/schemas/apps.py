@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import REASON_MAX, RequestBody, Written
+from api.schemas.common import REASON_MAX, RequestBody, WrittenOut
 
 EXAMPLE_APP: dict[str, Any] = {
     "name": "Printer",
@@ -36,7 +36,7 @@ class AppRegistration(RequestBody):
     privacy_policy_url: str | None = None
 
 
-class AppRegistered(Written):
+class AppRegistered(WrittenOut):
     client_id: str
     client_secret: str = Field(description="Shown only in this answer.")
 
@@ -53,7 +53,7 @@ class AppDetailsChange(RequestBody):
     redirect_uris: list[str] | None = Field(default=None, max_length=100)
 
 
-class SecretRotatedOut(Written):
+class SecretRotatedOut(WrittenOut):
     client_secret: str = Field(description="Shown only in this answer; the old one stops "
                                            "working at once.")
 

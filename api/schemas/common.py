@@ -36,7 +36,7 @@ class RequestBody(BaseModel):
         return value
 
 
-class Written(BaseModel):
+class WrittenOut(BaseModel):
     position: int = Field(description="Log position of the last event the write stored.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import REASON_MAX, RequestBody, Written
+from api.schemas.common import REASON_MAX, RequestBody, WrittenOut
 
 
 class ReviewSubmission(RequestBody):
@@ -20,7 +20,7 @@ class ReviewSubmission(RequestBody):
     screencast_url: str
 
 
-class ReviewSubmitted(Written):
+class ReviewSubmitted(WrittenOut):
     review_id: str
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from api.schemas.common import RequestBody, Written
+from api.schemas.common import RequestBody, WrittenOut
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # argon2 hashes any length; a bound keeps a request from burning CPU
@@ -21,7 +21,7 @@ class UserRegistration(RequestBody):
     profile_picture: str | None = Field(default=None, max_length=2000)
 
 
-class UserRegistered(Written):
+class UserRegistered(WrittenOut):
     user_id: str
     username: str
 

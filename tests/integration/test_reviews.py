@@ -29,7 +29,7 @@ from domain.errors import (
     ReviewRefusedError,
     ScopeApplicationsClosedError,
 )
-from domain.reviews import Decision
+from domain.reviews import PermissionStatus
 from tests.support.ledger_setup import (
     PLATFORM,
     REVIEWER,
@@ -268,8 +268,8 @@ def test_reviewer_decision_is_recorded_per_permission(
 
     review = ledger.review(review_id)
     assert review.decisions == {
-        "public_content": Decision.APPROVED,
-        "comments": Decision.REJECTED,
+        "public_content": PermissionStatus.APPROVED,
+        "comments": PermissionStatus.REJECTED,
     }
     assert review.completed is True
 
@@ -312,7 +312,7 @@ def test_deciding_a_review_requires_the_reviewer_role(
     with pytest.raises(NotPermittedError):
         ledger.decide_review(review_id, "basic", approve=True, reason="mine", actor=DEVELOPER)
 
-    assert ledger.review(review_id).decisions == {"basic": Decision.PENDING}
+    assert ledger.review(review_id).decisions == {"basic": PermissionStatus.PENDING}
     assert ledger.app(app.client_id).approved_scopes == []
 
 
@@ -615,4 +615,4 @@ def test_reviews_and_approvals_survive_reload_in_a_second_ledger(
     assert sorted(found.approved_scopes) == ["basic", "public_content"]
     assert found_mode is Mode.LIVE
     assert found.open_review_id == pending
-    assert (review.app_id, review.decisions) == (found.id, {"comments": Decision.PENDING})
+    assert (review.app_id, review.decisions) == (found.id, {"comments": PermissionStatus.PENDING})

@@ -17,7 +17,7 @@ from domain.errors import (
     ScopeApplicationsClosedError,
     ScopeRetiredError,
 )
-from domain.reviews import Decision, Review
+from domain.reviews import PermissionStatus, Review
 from domain.scopes import ScopeCatalogue
 from tests.unit.builders import (
     OWNER,
@@ -56,7 +56,7 @@ def two_permission_review() -> Review:
 
 def test_submitted_review_leaves_every_permission_pending() -> None:
     review = submit(app(), catalogue())
-    assert review.decisions == {"basic": Decision.PENDING}
+    assert review.decisions == {"basic": PermissionStatus.PENDING}
     assert not review.completed
 
 
@@ -181,13 +181,13 @@ def test_submission_needs_a_web_screencast_url(url: str) -> None:
 def test_reviewer_or_platform_approves_a_permission(actor: Actor) -> None:
     review = two_permission_review()
     review.decide("basic", True, "fine", actor)
-    assert review.decisions["basic"] is Decision.APPROVED
+    assert review.decisions["basic"] is PermissionStatus.APPROVED
 
 
 def test_reviewer_rejects_a_permission() -> None:
     review = two_permission_review()
     review.decide("public_content", False, "screencast does not show it", REVIEWER)
-    assert review.decisions["public_content"] is Decision.REJECTED
+    assert review.decisions["public_content"] is PermissionStatus.REJECTED
 
 
 def test_decision_records_its_reason() -> None:
@@ -207,14 +207,14 @@ def test_only_a_reviewer_or_the_platform_decides(actor: Actor) -> None:
     review = two_permission_review()
     with pytest.raises(NotPermittedError):
         review.decide("basic", True, "self-approved", actor)
-    assert review.decisions["basic"] is Decision.PENDING
+    assert review.decisions["basic"] is PermissionStatus.PENDING
 
 
 def test_decision_needs_a_reason() -> None:
     review = two_permission_review()
     with pytest.raises(InvalidInputError, match="reason"):
         review.decide("basic", True, " ", REVIEWER)
-    assert review.decisions["basic"] is Decision.PENDING
+    assert review.decisions["basic"] is PermissionStatus.PENDING
 
 
 def test_review_is_not_complete_while_a_permission_is_pending() -> None:
@@ -244,7 +244,7 @@ def test_deciding_a_permission_twice_is_refused() -> None:
     review.decide("basic", True, "fine", REVIEWER)
     with pytest.raises(ReviewDecisionError, match="already been approved"):
         review.decide("basic", False, "changed my mind", REVIEWER)
-    assert review.decisions["basic"] is Decision.APPROVED
+    assert review.decisions["basic"] is PermissionStatus.APPROVED
 
 
 def test_deciding_a_completed_review_is_refused() -> None:
