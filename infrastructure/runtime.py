@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from infrastructure.audit.trail import AuditConfig, AuditTrail
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import Projector, ProjectorRunner
 from infrastructure.read_model.queries import ReadModel
@@ -32,6 +33,7 @@ class Runtime:
     projector: Projector
     read_model: ReadModel
     sign_in_throttle: SignInThrottle
+    audit: AuditTrail
     runner: ProjectorRunner | None = None
 
     def acknowledge(self, position: int, timeout: float = ACKNOWLEDGE_TIMEOUT) -> int:
@@ -43,6 +45,7 @@ class Runtime:
     def close(self) -> None:
         if self.runner is not None:
             self.runner.stop()
+        self.audit.close()
         self.db.close()
         self.ledger.close()
 
@@ -53,17 +56,19 @@ def open_runtime_on(
     secret_key: bytes,
     clock: Callable[[], datetime] | None = None,
     run_projector: bool = True,
+    audit: AuditConfig | None = None,
 ) -> Runtime:
     """The ledger on the store an eventsourcing env describes, with its read models."""
     from domain.ledger import Ledger
 
     ledger = Ledger(env, secret_key=secret_key, clock=clock)
     db = Database.from_env(env)
-    projector = Projector(ledger.recorder, ledger.mapper, db)
+    trail = AuditTrail(db, ledger.recorder, audit, clock)
+    projector = Projector(ledger.recorder, ledger.mapper, db, audit=trail)
     throttle = SignInThrottle(db, ledger.hasher)
     throttle.create_table()
     runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position),
-                      throttle)
+                      throttle, trail)
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime
@@ -72,9 +77,10 @@ def open_runtime_on(
 def open_runtime(settings: Settings, *, run_projector: bool = True,
                  clock: Callable[[], datetime] | None = None) -> Runtime:
     from infrastructure.persistence import ensure_postgres_schema, eventsourcing_env
-    from infrastructure.settings import secret_key_bytes
+    from infrastructure.settings import audit_config, secret_key_bytes
 
     if settings.database_url and settings.postgres_schema:
         ensure_postgres_schema(settings.database_url, settings.postgres_schema)
     return open_runtime_on(eventsourcing_env(settings), secret_key=secret_key_bytes(settings),
-                           clock=clock, run_projector=run_projector)
+                           clock=clock, run_projector=run_projector,
+                           audit=audit_config(settings))
