@@ -104,6 +104,9 @@ class AuditTrail:
     def _open(self) -> tuple[Any, MerkleStore]:
         if isinstance(self.db, SQLiteDatabase):
             conn: Any = sqlite3.connect(self.db.path, check_same_thread=False, timeout=30)
+            # As the read models' connections: a commit does not wait for the disk. The tree is
+            # extended again from the log after a power cut, and a lost checkpoint re-signed.
+            conn.execute("PRAGMA synchronous=NORMAL")
             store = MerkleStore(conn)
         elif isinstance(self.db, PostgresDatabase):
             conn = self.db.connect()
