@@ -16,6 +16,7 @@ from api.request_id import register_request_id
 from api.routes import (
     api_keys,
     apps,
+    audit_proofs,
     catalogue,
     decisions,
     health,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, lookups,
                    token_endpoints):
         app.include_router(module.router)
+    app.include_router(audit_proofs.router)  # the log's tamper evidence
     app.include_router(me.router)  # a platform user, for herself (password)
     app.include_router(oauth.router)  # the legacy OAuth pages and token endpoint
     register_docs_pages(app)

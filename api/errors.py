@@ -51,6 +51,7 @@ from domain.errors import (
     AppDisabledError,
     AppNotFoundError,
     AppStateError,
+    CheckpointSigningDisabledError,
     CodeNotFoundError,
     ConcurrencyConflictError,
     InvalidApiKeyError,
@@ -99,6 +100,7 @@ STATUS_BY_ERROR: dict[type[LedgerError], int] = {
     ReviewDecisionError: 409,
     ScopeApplicationsClosedError: 409,
     ScopeRetiredError: 409,
+    CheckpointSigningDisabledError: 409,
     SignInThrottledError: 429,
     ProjectionTimeoutError: 503,
     StoreUnavailableError: 503,  # WriteNotAcknowledgedError included

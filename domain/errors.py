@@ -509,6 +509,23 @@ class InvalidAsOfError(InvalidInputError):
     code = "invalid_as_of"
 
 
+# --- audit trail -------------------------------------------------------------------------------
+
+
+class AuditProofNotFoundError(NotFoundError):
+    """Raised when a proof is asked for a position the audit tree does not hold yet, or for a
+    tree size no stored signed checkpoint has."""
+
+    code = "audit_proof_not_found"
+
+
+class CheckpointSigningDisabledError(LedgerError):
+    """Raised when a checkpoint is to be signed but no signer key is configured
+    (LEDGER_CHECKPOINT_SIGNER_KEY)."""
+
+    code = "checkpoint_signing_disabled"
+
+
 # --- API keys ----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from infrastructure.audit.trail import AuditConfig, AuditTrail
 from infrastructure.ended_sessions import EndedSessions
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import Projector, ProjectorRunner
@@ -35,6 +36,7 @@ class Runtime:
     read_model: ReadModel
     sign_in_throttle: SignInThrottle
     ended_sessions: EndedSessions
+    audit: AuditTrail
     runner: ProjectorRunner | None = None
 
     def acknowledge(self, position: int, timeout: float = ACKNOWLEDGE_TIMEOUT) -> int:
@@ -46,6 +48,7 @@ class Runtime:
     def close(self) -> None:
         if self.runner is not None:
             self.runner.stop()
+        self.audit.close()
         self.db.close()
         self.ledger.close()
 
@@ -56,19 +59,21 @@ def open_runtime_on(
     secret_key: bytes,
     clock: Callable[[], datetime] | None = None,
     run_projector: bool = True,
+    audit: AuditConfig | None = None,
 ) -> Runtime:
     """The ledger on the store an eventsourcing env describes, with its read models."""
     from application.ledger import Ledger
 
     ledger = Ledger(env, secret_key=secret_key, clock=clock)
     db = Database.from_env(env)
-    projector = Projector(ledger.recorder, ledger.mapper, db)
+    trail = AuditTrail(db, ledger.recorder, audit, clock)
+    projector = Projector(ledger.recorder, ledger.mapper, db, audit=trail)
     throttle = SignInThrottle(db, ledger.hasher)
     throttle.create_table()
     ended_sessions = EndedSessions(db, ledger.hasher)
     ended_sessions.create_table()
     runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position),
-                      throttle, ended_sessions)
+                      throttle, ended_sessions, trail)
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime
@@ -77,9 +82,10 @@ def open_runtime_on(
 def open_runtime(settings: Settings, *, run_projector: bool = True,
                  clock: Callable[[], datetime] | None = None) -> Runtime:
     from infrastructure.persistence import ensure_postgres_schema, eventsourcing_env
-    from infrastructure.settings import secret_key_bytes
+    from infrastructure.settings import audit_config, secret_key_bytes
 
     if settings.database_url and settings.postgres_schema:
         ensure_postgres_schema(settings.database_url, settings.postgres_schema)
     return open_runtime_on(eventsourcing_env(settings), secret_key=secret_key_bytes(settings),
-                           clock=clock, run_projector=run_projector)
+                           clock=clock, run_projector=run_projector,
+                           audit=audit_config(settings))

@@ -7,10 +7,13 @@ tools can construct exactly the configuration they need.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from infrastructure.audit.trail import AuditConfig
 
 DEVELOPMENT = "development"
 
@@ -76,6 +79,24 @@ class Settings(BaseSettings):
         "reaches the service through that proxy, which must strip the header from clients.",
     )
 
+    checkpoint_signer_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 signer key (PRIVATE+KEY+name+id+base64, from `ledger audit keygen`) "
+        "that signs the log's checkpoints. Unset: development derives one from the secret key; "
+        "any other environment signs no checkpoints.",
+    )
+    checkpoint_verifier_keys: str = Field(
+        default="",
+        description="More trusted verifier keys (e.g. retired signers'), comma- or "
+        "space-separated; the signer's own verifier key is always trusted.",
+    )
+    checkpoint_origin: str = Field(default="token-ledger", min_length=1,
+                                   description="The log's name in its checkpoints.")
+    checkpoint_interval: float = Field(
+        default=3600, ge=0,
+        description="Seconds between automatic checkpoints (when the log grew); 0 = off.",
+    )
+
     @property
     def is_development(self) -> bool:
         return self.environment == DEVELOPMENT
@@ -107,6 +128,7 @@ def build_settings(**overrides: Any) -> Settings:
                 f"LEDGER_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} bytes "
                 f"(for example the output of `openssl rand -hex 32`)"
             )
+    audit_config(settings)  # a malformed checkpoint key fails here, at start-up
     return settings
 
 
@@ -117,3 +139,35 @@ def secret_key_bytes(settings: Settings) -> bytes:
     if settings.is_development:
         return _DEVELOPMENT_SECRET_KEY
     raise SettingsError("LEDGER_SECRET_KEY is not set")
+
+
+DEVELOPMENT_CHECKPOINT_KEY_NAME = "ledger-development"
+
+
+def audit_config(settings: Settings) -> AuditConfig:
+    """The checkpoint keys and schedule. Without a configured signer key, development derives
+    one from the secret key (deterministic, so its checkpoints still verify after a restart);
+    any other environment then signs nothing (verification still runs)."""
+    import hashlib
+    import hmac
+
+    from infrastructure.audit import checkpoints as cp
+    from infrastructure.audit.trail import AuditConfig
+
+    try:
+        signer: cp.SignerKey | None = None
+        configured = settings.checkpoint_signer_key
+        if configured is not None and configured.get_secret_value().strip():
+            signer = cp.parse_signer_key(configured.get_secret_value())
+        elif settings.is_development:
+            seed = hmac.new(secret_key_bytes(settings), b"checkpoint signer key",
+                            hashlib.sha256).digest()
+            text, _ = cp.generate_key(DEVELOPMENT_CHECKPOINT_KEY_NAME, seed)
+            signer = cp.parse_signer_key(text)
+        verifiers = tuple(cp.parse_verifier_key(key)
+                          for key in settings.checkpoint_verifier_keys.replace(",", " ").split())
+        cp.Checkpoint(settings.checkpoint_origin, 0, bytes(32)).body()  # checks the origin
+    except cp.CheckpointError as exc:
+        raise SettingsError(f"invalid LEDGER_CHECKPOINT_* settings: {exc}") from None
+    return AuditConfig(settings.checkpoint_origin, signer, verifiers,
+                       settings.checkpoint_interval)

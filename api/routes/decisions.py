@@ -6,7 +6,9 @@ position it was decided at; ``as_of`` answers for any past position or moment.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -37,6 +39,8 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=LEDGER_
                    route_class=AuthenticatedInEndpoint)
 
 DENIAL_REASON_HEADER = "X-Ledger-Denial-Reason"
+WithProofsQuery = Annotated[bool, Query(description="Add to each evidence item an inclusion "
+                                        "proof in the latest signed checkpoint.")]
 
 
 def _mode(name: str | None) -> Mode | None:
@@ -69,20 +73,27 @@ def _check(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int
 async def explain(
     request: Request, key: PresentedToExplain, body: CheckIn,
     min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+    with_proofs: WithProofsQuery = False,
 ) -> JSONResponse:
     wanted = latest(body.min_position, min_position, min_position_header)
-    explanation = await run_in_threadpool(_explain, key, body, runtime_of(request), wanted,
-                                          read_timeout_of(request))
-    return JSONResponse(ExplanationOut.of_explanation(explanation).model_dump(mode="json"),
-                        headers={POSITION_HEADER: str(explanation.decision.position)})
+    explanation, proofs = await run_in_threadpool(
+        _explain, key, body, runtime_of(request), wanted, read_timeout_of(request), with_proofs)
+    return JSONResponse(
+        ExplanationOut.of_explanation(explanation, proofs).model_dump(mode="json"),
+        headers={POSITION_HEADER: str(explanation.decision.position)})
 
 
 def _explain(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None,
-             timeout: float) -> Explanation:
+             timeout: float, with_proofs: bool = False
+             ) -> tuple[Explanation, dict[int, dict[str, Any] | None] | None]:
     key.authenticate(runtime.ledger)
-    return runtime.read_model.explain(body.access_token, body.scope, _mode(body.mode),
-                                      as_of=body.as_of, min_position=min_position,
-                                      timeout=timeout)
+    explanation = runtime.read_model.explain(body.access_token, body.scope, _mode(body.mode),
+                                             as_of=body.as_of, min_position=min_position,
+                                             timeout=timeout)
+    if not with_proofs:
+        return explanation, None
+    evidence = [*explanation.evidence, *filter(None, [explanation.failed_link])]
+    return explanation, runtime.audit.inclusion_proofs(e.position for e in evidence)
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -156,13 +157,19 @@ class EvidenceOut(BaseModel):
     actor: str
     role: str
     reason: str
+    inclusion_proof: dict[str, Any] | None = Field(
+        default=None, description="Asked for with `with_proofs=true`: a bundle proving this "
+        "event is in the latest signed checkpoint (null when none covers it yet); verify it with "
+        "`python -m infrastructure.audit.proof_verifier` and the ledger's verifier key.")
 
     @classmethod
-    def of(cls, e: Evidence) -> EvidenceOut:
+    def of(cls, e: Evidence, proofs: Mapping[int, dict[str, Any] | None] | None = None
+           ) -> EvidenceOut:
         return cls(
             link=e.link, position=e.position, at=_EPOCH + timedelta(microseconds=int(e.at)),
             event_type=e.event_type, aggregate_id=e.aggregate_id, version=e.version,
             actor=e.actor, role=e.role, reason=e.reason,
+            inclusion_proof=proofs.get(e.position) if proofs else None,
         )
 
 
@@ -171,11 +178,13 @@ class ExplanationOut(DecisionOut):
     failed_link: EvidenceOut | None
 
     @classmethod
-    def of_explanation(cls, explanation: Explanation) -> ExplanationOut:
+    def of_explanation(cls, explanation: Explanation,
+                       proofs: Mapping[int, dict[str, Any] | None] | None = None
+                       ) -> ExplanationOut:
         return cls(
             **decision_body(explanation.decision),
-            evidence=[EvidenceOut.of(e) for e in explanation.evidence],
-            failed_link=EvidenceOut.of(explanation.failed_link)
+            evidence=[EvidenceOut.of(e, proofs) for e in explanation.evidence],
+            failed_link=EvidenceOut.of(explanation.failed_link, proofs)
             if explanation.failed_link else None,
         )
 

@@ -267,3 +267,12 @@ class MerkleStore:
             "ORDER BY size, signed_at"
         ).fetchall()
         return [StoredCheckpoint(int(s), bytes(r), str(t), str(n)) for s, r, t, n in rows]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint signed last (the largest, of those signed in the same second)."""
+        row = self._execute(
+            f"SELECT size, root_hash, signed_at, note FROM {self._checkpoints} "  # noqa: S608
+            "ORDER BY signed_at DESC, size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]),
+                                                         str(row[2]), str(row[3]))

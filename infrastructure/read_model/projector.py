@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -27,19 +27,24 @@ from infrastructure.read_model.projection import Batch
 from infrastructure.read_model.schema import create_tables, reset_tables
 from infrastructure.read_model.writer import ProjectionConflictError, read_position, write_batch
 
+if TYPE_CHECKING:
+    from infrastructure.audit.trail import AuditTrail
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
 REBUILD_BATCH = 5000  # a rebuild has the whole log to read: fewer, larger transactions
 RESET_CHECK_INTERVAL = 0.1  # seconds between an idle projector's looks for a reset
+CHECKPOINT_CHECK_INTERVAL = 1.0  # seconds between the leader's looks for a checkpoint due
 
 
 class Projector:
     """Applies the log after the tracking position to the read models."""
 
     def __init__(self, recorder: Any, mapper: Any, db: Database,
-                 batch_size: int = DEFAULT_BATCH) -> None:
+                 batch_size: int = DEFAULT_BATCH, audit: AuditTrail | None = None) -> None:
         self.recorder = recorder
+        self.audit = audit  # the log's Merkle tree, extended after each batch (not reset)
         self.mapper = mapper
         self.db = db
         self.batch_size = batch_size
@@ -68,6 +73,8 @@ class Projector:
             except BaseException:
                 self._known = None
                 raise
+            if self.audit is not None:
+                self.audit.follow(notifications, start=position + 1)
             position = self._known = batch.last_position
             applied += len(notifications)
             if progress is not None:
@@ -171,7 +178,15 @@ class ProjectorRunner:
     ) -> None:
         idle = 0
         next_reset_check = time.monotonic() + self.reset_check_interval
+        next_checkpoint_check = time.monotonic()
+        audit = self.projector.audit
         while not self.stopping.is_set():
+            if audit is not None and time.monotonic() >= next_checkpoint_check:
+                next_checkpoint_check = time.monotonic() + CHECKPOINT_CHECK_INTERVAL
+                try:
+                    audit.checkpoint_if_due()
+                except Exception:  # the read models go on; the next look tries again
+                    log.exception("could not sign the audit checkpoint due")
             if self.projector.catch_up():
                 idle = 0
                 continue

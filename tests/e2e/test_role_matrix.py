@@ -136,6 +136,9 @@ def values(api: Api, world: World) -> dict[str, str]:
         "access_token": world.token.access_token,
         "scope": "likes",
         "key_id": victim["key_id"],
+        "position": "1",  # the audit's proofs
+        "old_size": "1",
+        "new_size": "1",
     }
 
 
