@@ -96,7 +96,9 @@ class Review(Aggregate):
         self.use_case = use_case
         self.permissions = dict(permissions)
         self.screencast_url = screencast_url
-        self.decisions: dict[str, PermissionStatus] = {s: PermissionStatus.PENDING for s in permissions}
+        self.decisions: dict[str, PermissionStatus] = {
+            s: PermissionStatus.PENDING for s in permissions
+        }
         self.completed = False
 
     @property
