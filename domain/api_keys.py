@@ -48,6 +48,7 @@ class Capability(StrEnum):
     DECIDE = "decide"  # check and gate
     EXPLAIN = "explain"  # explanations and lookups, as of any moment
     INTROSPECT = "introspect"  # RFC 7662 token introspection
+    AUDIT = "audit"  # the audit trail: change feed, histories, exports
 
 
 ROLES_BY_CAPABILITY: dict[Capability, frozenset[KeyRole]] = {
@@ -60,6 +61,7 @@ ROLES_BY_CAPABILITY: dict[Capability, frozenset[KeyRole]] = {
     Capability.DECIDE: frozenset({KeyRole.ADMIN, KeyRole.GATEWAY}),
     Capability.EXPLAIN: frozenset({KeyRole.ADMIN, KeyRole.GATEWAY, KeyRole.AUDITOR}),
     Capability.INTROSPECT: frozenset({KeyRole.ADMIN, KeyRole.GATEWAY}),
+    Capability.AUDIT: frozenset({KeyRole.ADMIN, KeyRole.AUDITOR}),
 }
 
 # The domain role a key acts in when it writes; gateways and auditors never write.

@@ -9,6 +9,7 @@ Times are microseconds since the epoch (UTC) in both databases.
 
 from __future__ import annotations
 
+from infrastructure.read_model import audit_index
 from infrastructure.read_model.database import Cursor, Database
 
 TABLES = (
@@ -79,11 +80,13 @@ TABLES = (
         to_pos BIGINT,
         PRIMARY KEY (kind, subject, object, from_pos)
     )""",
+    *audit_index.TABLES,
 )
 
-READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals")
+READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals",
+                     audit_index.AUDIT_TABLE)
 LOCK_ORDER = ("rm_tracking", "rm_high_water", "rm_tokens", "rm_users", "rm_grants",
-              "rm_intervals", "rm_apps", "rm_log")
+              "rm_intervals", "rm_apps", "rm_log", audit_index.AUDIT_TABLE)
 
 
 def create_tables(db: Database) -> None:

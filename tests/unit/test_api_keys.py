@@ -122,7 +122,7 @@ def test_gateway_and_auditor_keys_cannot_write(role: KeyRole) -> None:
         (KeyRole.REVIEWER, {Capability.REVIEW, Capability.READ}),
         (KeyRole.DEVELOPER, {Capability.MANAGE_APPS, Capability.READ}),
         (KeyRole.GATEWAY, {Capability.DECIDE, Capability.EXPLAIN, Capability.INTROSPECT}),
-        (KeyRole.AUDITOR, {Capability.EXPLAIN, Capability.READ}),
+        (KeyRole.AUDITOR, {Capability.EXPLAIN, Capability.READ, Capability.AUDIT}),
     ],
 )
 def test_each_role_has_exactly_its_capabilities(
