@@ -136,6 +136,8 @@ def values(api: Api, world: World) -> dict[str, str]:
         "access_token": world.token.access_token,
         "scope": "likes",
         "key_id": victim["key_id"],
+        "kind": "user",  # an audit history: /v1/audit/history/{kind}/{subject}
+        "subject": "alice",
     }
 
 
