@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from api.audit_cli import audit
 from api.keys_cli import keys
 from api.projections_cli import projections
 from api.users_cli import users
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(projections, name="projections")
 app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
+app.add_typer(audit, name="audit")
 
 
 @app.callback()

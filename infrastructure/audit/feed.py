@@ -261,7 +261,7 @@ class AuditFeed:
         if kind not in HISTORY_KINDS:
             raise InvalidInputError(
                 f"History of {kind!r}: kinds are {', '.join(HISTORY_KINDS)}")
-        filters = AuditFilter(**{kind: subject})
+        filters = AuditFilter(**{kind: subject})  # type: ignore[arg-type]  # a str field
         return self.page(after, filters, limit)
 
     def iterate(self, after: int = 0, filters: AuditFilter | None = None,
