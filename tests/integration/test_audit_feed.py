@@ -349,3 +349,18 @@ def test_the_checksum_covers_the_audit_index(runtime: Runtime, history: History)
         cur.execute("UPDATE rm_audit SET reason = 'tampered' WHERE position = 1")
 
     assert checksum(runtime.db) != before
+
+
+def test_read_models_projected_before_the_audit_index_are_projected_again_with_it(
+    runtime: Runtime, history: History, feed: AuditFeed
+) -> None:
+    from infrastructure.read_model.projector import Projector
+
+    expected = feed.page(0, limit=1000).events
+    with runtime.db.write_transaction() as cur:  # as a version without the index left them
+        cur.execute("DROP TABLE rm_audit")
+
+    projector = Projector(runtime.ledger.recorder, runtime.ledger.mapper, runtime.db)
+    projector.catch_up()
+
+    assert feed.page(0, limit=1000).events == expected
