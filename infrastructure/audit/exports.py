@@ -149,7 +149,7 @@ def ocsf_event(event: AuditEvent) -> dict[str, Any]:
             "version": event.version,
             "role": event.role,
             "reason": event.reason,
-            "subjects": event.as_json()["subjects"],
+            "subjects": event.subjects,
             "data": event.data,
             "leaf_hash": event.leaf_hash,
         },

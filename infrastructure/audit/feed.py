@@ -45,7 +45,7 @@ HISTORY_KINDS = {
 
 def encode_cursor(position: int) -> str:
     """The opaque cursor after log position ``position``."""
-    raw = json.dumps({"v": CURSOR_VERSION, "p": position}, separators=(",", ":")).encode()
+    raw = f'{{"v":{CURSOR_VERSION},"p":{int(position)}}}'.encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -121,6 +121,11 @@ class AuditEvent:
         """The cursor to resume after this event."""
         return encode_cursor(self.position)
 
+    @property
+    def subjects(self) -> dict[str, str | None]:
+        return {"app_id": self.app_id, "user_id": self.user_id, "token_id": self.token_id,
+                "review_id": self.review_id, "grant_id": self.grant_id}
+
     def as_json(self) -> dict[str, Any]:
         return {
             "position": self.position,
@@ -132,9 +137,7 @@ class AuditEvent:
             "actor": self.actor,
             "role": self.role,
             "reason": self.reason,
-            "subjects": {"app_id": self.app_id, "user_id": self.user_id,
-                         "token_id": self.token_id, "review_id": self.review_id,
-                         "grant_id": self.grant_id},
+            "subjects": self.subjects,
             "data": self.data,
             "leaf_hash": self.leaf_hash,
         }

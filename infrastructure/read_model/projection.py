@@ -108,12 +108,14 @@ class Batch:
             _text(getattr(event, "reason", "")),
         )
         self.log.append((position, at, name, agg, event.originator_version, *who))
-        self.audit.append(audit_row(event, position, name, agg, at, who, stored))
-        if not self.first_position:
-            self.first_position = position
         handler = HANDLERS.get(name)
         if handler is not None:
             handler(self, event, agg, position)
+        token = self.tokens.get(agg) if name == "AccessToken.Issued" else None
+        self.audit.append(audit_row(event, position, name, agg, at, who, stored,
+                                    token[4] if token else None))
+        if not self.first_position:
+            self.first_position = position
         self.last_position = position
 
 
