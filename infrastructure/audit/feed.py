@@ -92,6 +92,11 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
 
     def __post_init__(self) -> None:
+        texts = [self.app, self.user, self.token, self.review, self.grant, self.actor,
+                 *self.event_types]
+        if any(text is not None and "\x00" in text for text in texts):
+            # No id or name holds one, and PostgreSQL cannot compare text holding it.
+            raise InvalidInputError("A filter must not contain the NUL character (\\u0000)")
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise InvalidInputError("since must be before until")
 
