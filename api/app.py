@@ -16,6 +16,7 @@ from api.request_id import register_request_id
 from api.routes import (
     api_keys,
     apps,
+    audit,
     audit_proofs,
     catalogue,
     decisions,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(health.router)
     for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, lookups,
-                   token_endpoints):
+                   token_endpoints, audit):
         app.include_router(module.router)
     app.include_router(audit_proofs.router)  # the log's tamper evidence
     app.include_router(me.router)  # a platform user, for herself (password)

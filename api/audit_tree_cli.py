@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
+from api.audit_cli import audit
 from infrastructure.audit.checkpoints import CheckpointError, generate_key
 from infrastructure.audit.trail import checkpoint_body, report_body
 from infrastructure.runtime import open_runtime
 from infrastructure.settings import Settings, SettingsError, build_settings
-
-audit_tree = typer.Typer(help="Check and vouch for the event log: Merkle tree, signed "
-                              "checkpoints, proofs.", no_args_is_help=True)
 
 
 def _settings() -> Settings:
@@ -24,7 +22,7 @@ def _settings() -> Settings:
         raise typer.Exit(code=2) from None
 
 
-@audit_tree.command()
+@audit.command()
 def verify() -> None:
     """Recompute the tree from the stored events and check every checkpoint's signature.
 
@@ -39,7 +37,7 @@ def verify() -> None:
         raise typer.Exit(code=1)
 
 
-@audit_tree.command()
+@audit.command()
 def checkpoint() -> None:
     """Extend the tree to the end of the log and sign a checkpoint of it now."""
     from domain.errors import CheckpointSigningDisabledError
@@ -55,7 +53,7 @@ def checkpoint() -> None:
     typer.echo(json.dumps(checkpoint_body(stored), indent=2))
 
 
-@audit_tree.command()
+@audit.command()
 def keygen(
     name: Annotated[str, typer.Option(help="The key's name (no spaces or '+'), e.g. the "
                                            "log's origin and the year")],

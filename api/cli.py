@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.audit_tree_cli import audit_tree
+from api.audit_tree_cli import audit
 from api.keys_cli import keys
 from api.projections_cli import projections
 from api.users_cli import users
@@ -23,7 +23,7 @@ app = typer.Typer(
 app.add_typer(projections, name="projections")
 app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
-app.add_typer(audit_tree, name="audit")
+app.add_typer(audit, name="audit")
 
 
 @app.callback()

@@ -48,7 +48,7 @@ class Capability(StrEnum):
     DECIDE = "decide"  # check and gate
     EXPLAIN = "explain"  # explanations and lookups, as of any moment
     INTROSPECT = "introspect"  # RFC 7662 token introspection
-    AUDIT = "audit"  # the log's tamper evidence: verification, checkpoints, proofs
+    AUDIT = "audit"  # the audit trail (changes, histories, exports) and its evidence (proofs)
 
 
 ROLES_BY_CAPABILITY: dict[Capability, frozenset[KeyRole]] = {

@@ -35,6 +35,12 @@ class InvalidInputError(LedgerError):
     code = "invalid_input"
 
 
+class InvalidCursorError(InvalidInputError):
+    """Raised when an audit feed cursor was not one the ledger handed out."""
+
+    code = "invalid_cursor"
+
+
 class InvalidScopeError(InvalidInputError):
     """Raised when a scope parameter is empty, or names a scope the platform does not know."""
 

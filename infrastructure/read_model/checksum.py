@@ -14,6 +14,7 @@ ORDERED = {
     "rm_grants": "grant_id",
     "rm_tokens": "token_id",
     "rm_intervals": "kind, subject, object, from_pos",
+    "rm_audit": "position",
 }
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.identity import grant_id
+from infrastructure.read_model.audit_index import audit_row
 
 APP_DISABLED = "app_disabled"
 APP_LIVE = "app_live"
@@ -59,6 +60,8 @@ class Batch:
         # ("close", to_pos, kind, subject, object) | ("close_all", to_pos, kind, subject)
         # | ("end_token", to_pos, kind, token_id)
         self.updates: list[tuple[Any, ...]] = []
+        self.audit: list[tuple[Any, ...]] = []  # rm_audit rows (see audit_index)
+        self.first_position = 0
         self.last_position = 0
 
     # --- interval bookkeeping -----------------------------------------------------------------
@@ -93,22 +96,26 @@ class Batch:
 
     # --- events -------------------------------------------------------------------------------
 
-    def add(self, event: Any, position: int) -> None:
+    def add(self, event: Any, position: int, stored: Any = None) -> None:
+        """``stored``: the event as persisted (its notification), for the audit index's leaf
+        hash."""
         name = type(event).__qualname__
         agg = _hex(event.originator_id)
-        self.log.append((
-            position,
-            micros(event.timestamp),
-            name,
-            agg,
-            event.originator_version,
+        at = micros(event.timestamp)
+        who = (
             _text(getattr(event, "actor", "")),
             _text(getattr(event, "role", "")),
             _text(getattr(event, "reason", "")),
-        ))
+        )
+        self.log.append((position, at, name, agg, event.originator_version, *who))
         handler = HANDLERS.get(name)
         if handler is not None:
             handler(self, event, agg, position)
+        token = self.tokens.get(agg) if name == "AccessToken.Issued" else None
+        self.audit.append(audit_row(event, position, name, agg, at, who, stored,
+                                    token[4] if token else None))
+        if not self.first_position:
+            self.first_position = position
         self.last_position = position
 
 

@@ -67,7 +67,7 @@ class Projector:
                 return applied
             batch = Batch()
             for notification in notifications:
-                batch.add(self.mapper.to_domain_event(notification), notification.id)
+                batch.add(self.mapper.to_domain_event(notification), notification.id, notification)
             try:
                 write_batch(self.db, batch, position)
             except BaseException:

@@ -210,6 +210,25 @@ class ReadModel:
                 return reached
         raise ProjectionTimeoutError(position, reached, timeout)
 
+    def wait_past(self, position: int, timeout: float, poll: float = 0.05) -> int:
+        """Blocks until the read models pass ``position`` or ``timeout`` ends; answers the
+        position reached (no error when nothing came: a long poll then answers "caught up").
+        Bounded like other waiting reads. The tracking row is what every process shares, so
+        this sees events projected by another process's projector too."""
+        if not self._waiting.acquire(blocking=False):
+            raise ReadsBusyError(self.max_waiting)
+        try:
+            deadline = time.monotonic() + timeout
+            delay = 0.001
+            reached = self.position()
+            while reached <= position and time.monotonic() < deadline:
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+                delay = min(delay * 2, poll)
+                reached = self.position()
+            return reached
+        finally:
+            self._waiting.release()
+
     def position_at(self, moment: datetime) -> int:
         """The last log position whose event happened at or before ``moment``."""
         rows = self.db.query("SELECT MAX(position) FROM rm_log WHERE at <= :at",

@@ -9,6 +9,9 @@ Times are microseconds since the epoch (UTC) in both databases.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from infrastructure.read_model import audit_index
 from infrastructure.read_model.database import Cursor, Database
 
 TABLES = (
@@ -79,16 +82,42 @@ TABLES = (
         to_pos BIGINT,
         PRIMARY KEY (kind, subject, object, from_pos)
     )""",
+    *audit_index.TABLES,
 )
 
-READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals")
+READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals",
+                     audit_index.AUDIT_TABLE)
 LOCK_ORDER = ("rm_tracking", "rm_high_water", "rm_tokens", "rm_users", "rm_grants",
-              "rm_intervals", "rm_apps", "rm_log")
+              "rm_intervals", "rm_apps", "rm_log", audit_index.AUDIT_TABLE)
 
 
 def create_tables(db: Database) -> None:
     with db.write_transaction() as cur:
+        serialise_creators(db, cur)
+        if _projected_without_audit_index(db, cur):
+            # Read models projected by a version without the audit index: project them all
+            # again, as a rebuild does (reads of "now" wait for the high-water mark meanwhile),
+            # so the index holds every event, not only those after the upgrade.
+            older = [t for t in READ_MODEL_TABLES if t != audit_index.AUDIT_TABLE]
+            if db.dialect == "postgres":  # as reset_tables does, in the readers' order
+                locks = [t for t in LOCK_ORDER if t != audit_index.AUDIT_TABLE]
+                cur.execute(f"LOCK TABLE {', '.join(locks)} IN ACCESS EXCLUSIVE MODE")
+            _drop(db, cur, older)
         _create(db, cur)
+
+
+def _projected_without_audit_index(db: Database, cur: Cursor) -> bool:
+    if db.dialect == "postgres":
+        cur.execute("SELECT to_regclass('rm_audit') IS NULL, to_regclass('rm_tracking') "
+                    "IS NOT NULL")
+    else:
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_audit'), "
+                    "EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_tracking')")
+    missing, tracked = cur.fetchone()
+    if not (missing and tracked):
+        return False
+    cur.execute("SELECT COALESCE(MAX(position), 0) FROM rm_tracking")
+    return int(cur.fetchone()[0]) > 0
 
 
 def serialise_creators(db: Database, cur: Cursor) -> None:
@@ -112,6 +141,11 @@ def reset_tables(db: Database) -> None:
             # All locks at once, in the order readers' statements take them (tracking first),
             # so a reader waits for the reset instead of deadlocking with it.
             cur.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
-        for table in (*READ_MODEL_TABLES, "rm_tracking"):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop(db, cur, READ_MODEL_TABLES)
         _create(db, cur)
+
+
+def _drop(db: Database, cur: Cursor, tables: Sequence[str]) -> None:
+    """Drops the read models and their tracking position (the high-water mark stays)."""
+    for table in (*tables, "rm_tracking"):
+        cur.execute(f"DROP TABLE IF EXISTS {table}")

@@ -7,6 +7,7 @@ nothing is applied twice.
 
 from __future__ import annotations
 
+from infrastructure.read_model.audit_index import FILL_SUBJECTS
 from infrastructure.read_model.database import Cursor, Database, executemany
 from infrastructure.read_model.projection import Batch
 
@@ -37,10 +38,14 @@ def write_batch(db: Database, batch: Batch, expected_position: int) -> None:
             ("rm_grants", batch.grants),
             ("rm_tokens", list(batch.tokens.values())),
             ("rm_intervals", batch.intervals),
+            ("rm_audit", batch.audit),
         ):
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 executemany(db, cur, f"INSERT INTO {table} VALUES ({marks})", rows)
+        if batch.audit:
+            for statement in FILL_SUBJECTS:
+                cur.execute(db.sql(statement), {"first": batch.first_position})
         params = {"name": TRACKING_NAME, "position": batch.last_position}
         cur.execute(db.sql("UPDATE rm_tracking SET position = :position WHERE name = :name"),
                     params)

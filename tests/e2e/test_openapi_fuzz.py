@@ -110,6 +110,7 @@ def fuzz_settings(target: tuple[str, str], request: pytest.FixtureRequest,
 def fuzzed_app(fuzz_settings: Settings) -> FastAPI:
     app = create_app(fuzz_settings)
     app.state.read_wait_timeout = READ_WAIT_SECONDS
+    app.state.audit_wait_limit = READ_WAIT_SECONDS  # the audit feed's long polls, likewise
     return app
 
 

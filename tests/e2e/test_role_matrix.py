@@ -139,6 +139,8 @@ def values(api: Api, world: World) -> dict[str, str]:
         "position": "1",  # the audit's proofs
         "old_size": "1",
         "new_size": "1",
+        "kind": "user",  # an audit history: /v1/audit/history/{kind}/{subject}
+        "subject": "alice",
     }
 
 
