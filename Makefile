@@ -28,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report=term:skip-covered
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain application infrastructure
 	$(BIN)/codespell

@@ -77,8 +77,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Routes are matched in order: the gateways' decisions, the hot path, first.
     app.include_router(decisions.router)
     app.include_router(health.router)
-    for module in (users, apps, sandbox, reviews, catalogue, tokens, api_keys, lookups,
-                   token_endpoints, audit):
+    for module in (
+        users,
+        apps,
+        sandbox,
+        reviews,
+        catalogue,
+        tokens,
+        api_keys,
+        lookups,
+        token_endpoints,
+        audit,
+    ):
         app.include_router(module.router)
     app.include_router(audit_proofs.router)  # the log's tamper evidence
     app.include_router(me.router)  # a platform user, for herself (password)

@@ -32,9 +32,11 @@ from infrastructure.settings import SettingsError, build_settings
 
 CATCH_UP_TIMEOUT = 60.0  # seconds for the read models to reach the log before reading
 
-audit = typer.Typer(help="The audit trail: changes, histories, exports (here), and the log's "
-                    "tamper evidence: verify, checkpoint, keygen (api/audit_tree_cli.py).",
-                    no_args_is_help=True)
+audit = typer.Typer(
+    help="The audit trail: changes, histories, exports (here), and the log's "
+    "tamper evidence: verify, checkpoint, keygen (api/audit_tree_cli.py).",
+    no_args_is_help=True,
+)
 
 After = Annotated[str | None, typer.Option(help="Resume after this cursor (default: the start)")]
 App = Annotated[str | None, typer.Option(help="Only events of this app (client_id)")]
@@ -43,8 +45,10 @@ Token = Annotated[str | None, typer.Option(help="Only events of this token (id)"
 Review = Annotated[str | None, typer.Option(help="Only events of this review (id)")]
 Grant = Annotated[str | None, typer.Option(help="Only events of this grant (id)")]
 ActorOption = Annotated[str | None, typer.Option("--actor", help="Only events this actor caused")]
-Types = Annotated[list[str] | None, typer.Option(
-    "--type", help="Only events of this type, e.g. App.Registered (repeatable)")]
+Types = Annotated[
+    list[str] | None,
+    typer.Option("--type", help="Only events of this type, e.g. App.Registered (repeatable)"),
+]
 Since = Annotated[datetime | None, typer.Option(help="Only events at or after this moment (UTC)")]
 Until = Annotated[datetime | None, typer.Option(help="Only events before this moment (UTC)")]
 
@@ -69,13 +73,29 @@ def _runtime() -> Iterator[Runtime]:
         runtime.close()
 
 
-def _filters(app: str | None, user: str | None, token: str | None, review: str | None,
-             grant: str | None, actor: str | None, types: list[str] | None,
-             since: datetime | None, until: datetime | None) -> AuditFilter:
+def _filters(
+    app: str | None,
+    user: str | None,
+    token: str | None,
+    review: str | None,
+    grant: str | None,
+    actor: str | None,
+    types: list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AuditFilter:
     try:
-        return AuditFilter(app=app, user=user, token=token, review=review, grant=grant,
-                           actor=actor, event_types=tuple(types or ()), since=since,
-                           until=until)
+        return AuditFilter(
+            app=app,
+            user=user,
+            token=token,
+            review=review,
+            grant=grant,
+            actor=actor,
+            event_types=tuple(types or ()),
+            since=since,
+            until=until,
+        )
     except InvalidInputError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(code=2) from None
@@ -85,13 +105,24 @@ def _filters(app: str | None, user: str | None, token: str | None, review: str |
 def changes(
     after: After = None,
     limit: Annotated[int, typer.Option(help="Events per page (1-1000)")] = DEFAULT_PAGE,
-    follow: Annotated[bool, typer.Option(
-        "--follow", "-f", help="Keep printing new events as they happen (Ctrl-C stops)")] = False,
-    stop_after: Annotated[int | None, typer.Option(
-        help="With --follow: stop once this many events were printed")] = None,
-    app: App = None, user: User = None, token: Token = None, review: Review = None,
-    grant: Grant = None, actor: ActorOption = None, types: Types = None,
-    since: Since = None, until: Until = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="Keep printing new events as they happen (Ctrl-C stops)"
+        ),
+    ] = False,
+    stop_after: Annotated[
+        int | None, typer.Option(help="With --follow: stop once this many events were printed")
+    ] = None,
+    app: App = None,
+    user: User = None,
+    token: Token = None,
+    review: Review = None,
+    grant: Grant = None,
+    actor: ActorOption = None,
+    types: Types = None,
+    since: Since = None,
+    until: Until = None,
 ) -> None:
     """Print events after a cursor in log order (one page, or all of them with --follow)."""
     filters = _filters(app, user, token, review, grant, actor, types, since, until)
@@ -119,8 +150,12 @@ def changes(
 @audit.command()
 def history(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(HISTORY_KINDS)}")],
-    subject: Annotated[str, typer.Argument(help="Its id (an app: client_id; a user: id or "
-                                                 "username; an actor: the name)")],
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="Its id (an app: client_id; a user: id or username; an actor: the name)"
+        ),
+    ],
     after: After = None,
     limit: Annotated[int, typer.Option(help="Events per page (1-1000)")] = DEFAULT_PAGE,
 ) -> None:
@@ -134,14 +169,20 @@ def history(
 
 @audit.command()
 def export(
-    format: Annotated[str, typer.Option(
-        help=f"One of: {', '.join(FORMATS)}")] = "jsonl",
+    format: Annotated[str, typer.Option(help=f"One of: {', '.join(FORMATS)}")] = "jsonl",
     after: After = None,
-    output: Annotated[Path | None, typer.Option(
-        help="Write to this file (default: standard output)")] = None,
-    app: App = None, user: User = None, token: Token = None, review: Review = None,
-    grant: Grant = None, actor: ActorOption = None, types: Types = None,
-    since: Since = None, until: Until = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output)")
+    ] = None,
+    app: App = None,
+    user: User = None,
+    token: Token = None,
+    review: Review = None,
+    grant: Grant = None,
+    actor: ActorOption = None,
+    types: Types = None,
+    since: Since = None,
+    until: Until = None,
 ) -> None:
     """Export every matching event after a cursor, streamed page by page (any size)."""
     if format not in FORMATS:
@@ -154,6 +195,7 @@ def export(
         last: AuditEvent | None = None
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
+
             def rows() -> Iterator[AuditEvent]:
                 nonlocal last
                 for event in feed.iterate(start, filters):

@@ -55,8 +55,10 @@ def checkpoint() -> None:
 
 @audit.command()
 def keygen(
-    name: Annotated[str, typer.Option(help="The key's name (no spaces or '+'), e.g. the "
-                                           "log's origin and the year")],
+    name: Annotated[
+        str,
+        typer.Option(help="The key's name (no spaces or '+'), e.g. the log's origin and the year"),
+    ],
 ) -> None:
     """Print a new checkpoint signer key (for LEDGER_CHECKPOINT_SIGNER_KEY; keep it secret)
     and its verifier key (publish it; keep old ones in LEDGER_CHECKPOINT_VERIFIER_KEYS)."""

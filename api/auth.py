@@ -156,8 +156,9 @@ def presented(capability: Capability) -> Any:
     """Like ``allow``, and documented alike, but answers the presented key unauthenticated: the
     endpoint must call ``PresentedKey.authenticate`` before anything else, and be routed with
     ``AuthenticatedInEndpoint``."""
-    return Security(_Presented(capability),
-                    scopes=[role.value for role in roles_allowed(capability)])
+    return Security(
+        _Presented(capability), scopes=[role.value for role in roles_allowed(capability)]
+    )
 
 
 class AuthenticatedInEndpoint(APIRoute):
@@ -168,8 +169,9 @@ class AuthenticatedInEndpoint(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
-        capabilities = [d.call.capability for d in self.dependant.dependencies
-                        if isinstance(d.call, _Presented)]
+        capabilities = [
+            d.call.capability for d in self.dependant.dependencies if isinstance(d.call, _Presented)
+        ]
         if not capabilities:
             return handle
         capability = capabilities[0]
@@ -179,10 +181,10 @@ class AuthenticatedInEndpoint(APIRoute):
                 return await handle(request)
             except RequestValidationError as exc:
                 if not any(e.get("type") == "json_invalid" for e in exc.errors()):
-                    key = presented_api_key(await bearer_scheme(request),
-                                            await header_scheme(request))
-                    await run_in_threadpool(authenticate, request.app.state.ledger, key,
-                                            capability)
+                    key = presented_api_key(
+                        await bearer_scheme(request), await header_scheme(request)
+                    )
+                    await run_in_threadpool(authenticate, request.app.state.ledger, key, capability)
                 raise
 
         return handle_authenticating_first

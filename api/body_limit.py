@@ -118,16 +118,16 @@ class BodyLimitMiddleware:
         declared = _declared_length(scope)
         if declared is not None:
             if declared > limit.max_bytes:
-                logger.info("request body refused unread: %d bytes declared on %s",
-                            declared, scope["path"])
+                logger.info(
+                    "request body refused unread: %d bytes declared on %s", declared, scope["path"]
+                )
                 await too_large_response(limit)(scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
         await self._counting(limit, scope, receive, send)
 
-    async def _counting(self, limit: BodyLimit, scope: Scope, receive: Receive,
-                        send: Send) -> None:
+    async def _counting(self, limit: BodyLimit, scope: Scope, receive: Receive, send: Send) -> None:
         """A body without a declared length: count it as the app reads it. Past the cap, answer
         413 (unless the app has already begun its answer), tell the app the client has gone, and
         drop whatever the app answers after that."""
@@ -147,8 +147,9 @@ class BodyLimitMiddleware:
             if received <= limit.max_bytes:
                 return message
             refused = True
-            logger.info("streamed request body refused past %d bytes on %s",
-                        limit.max_bytes, scope["path"])
+            logger.info(
+                "streamed request body refused past %d bytes on %s", limit.max_bytes, scope["path"]
+            )
             if not started:
                 started = answered = True
                 await too_large_response(limit)(scope, receive, send)

@@ -38,8 +38,9 @@ def _sorted(values: set[str]) -> str:
     return " ".join(sorted(values))
 
 
-def content_security_policy(html: str, *, font_origins: tuple[str, ...] = (),
-                            worker_src: str | None = None) -> str:
+def content_security_policy(
+    html: str, *, font_origins: tuple[str, ...] = (), worker_src: str | None = None
+) -> str:
     """The policy allowing exactly what the page's HTML loads (plus the fonts its stylesheet
     and the worker its script start, which the HTML does not name)."""
     scripts = {_origin(src) for src in _SCRIPT_SRC.findall(html)}
@@ -71,25 +72,30 @@ def content_security_policy(html: str, *, font_origins: tuple[str, ...] = (),
 
 
 def _page(html: str, policy: str) -> HTMLResponse:
-    return HTMLResponse(html, headers={
-        "Content-Security-Policy": policy,
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    })
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": policy,
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 def register_docs_pages(app: FastAPI) -> None:
     """Serve ``/docs`` and ``/redoc`` (the app is built with FastAPI's own turned off)."""
     openapi_url = app.openapi_url or "/openapi.json"
-    swagger = get_swagger_ui_html(openapi_url=openapi_url,
-                                  title=f"{app.title} - Swagger UI").body.decode()
+    swagger = get_swagger_ui_html(
+        openapi_url=openapi_url, title=f"{app.title} - Swagger UI"
+    ).body.decode()
     redoc = get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc").body.decode()
     swagger_policy = content_security_policy(swagger)
     # ReDoc's Google Fonts stylesheet loads the fonts themselves from fonts.gstatic.com; its
     # search runs in a worker made from a blob.
-    redoc_policy = content_security_policy(redoc, font_origins=("https://fonts.gstatic.com",),
-                                           worker_src="blob:")
+    redoc_policy = content_security_policy(
+        redoc, font_origins=("https://fonts.gstatic.com",), worker_src="blob:"
+    )
 
     @app.get(DOCS_PATH, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:

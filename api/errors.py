@@ -143,7 +143,7 @@ _MEANING: dict[int, str] = {
     422: "Invalid input: the message names each bad field",
     429: "Too many wrong passwords for this username lately: retry after Retry-After seconds",
     503: "The database cannot be reached, or the read models did not reach the log position, "
-         "in time: retry (see Retry-After)",
+    "in time: retry (see Retry-After)",
 }
 _RFC6749_MEANING: dict[int, str] = {
     400: "invalid_request or unauthorized_client (RFC 6749 §5.2)",
@@ -151,8 +151,9 @@ _RFC6749_MEANING: dict[int, str] = {
     403: "insufficient_scope: the API key's role may not do this (RFC 6750 §3.1)",
     503: "temporarily_unavailable: retry (see Retry-After)",
 }
-RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying",
-                                       "schema": {"type": "string"}}}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}
+}
 _RETRY_STATUSES = (429, 503)
 # Only routes that check a user's password can answer this; they declare it themselves.
 THROTTLED_STATUS = STATUS_BY_ERROR[SignInThrottledError]
@@ -175,8 +176,9 @@ THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 RFC6749_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: _documented(status, Rfc6749ErrorOut, _RFC6749_MEANING[status])
-    for status in sorted({status for status, _ in RFC6749_ERROR_BY_ERROR.values()}
-                         | {RFC6749_ROLE_ERROR[0]})
+    for status in sorted(
+        {status for status, _ in RFC6749_ERROR_BY_ERROR.values()} | {RFC6749_ROLE_ERROR[0]}
+    )
 }
 
 INTERNAL_ERROR_CODE = "internal_error"
@@ -240,9 +242,7 @@ async def rfc6749_errors(request: Request) -> None:
     request.state.error_style = ErrorStyle.RFC6749
 
 
-def _rfc6749_response(
-    status: int, code: str, description: str, request: Request
-) -> JSONResponse:
+def _rfc6749_response(status: int, code: str, description: str, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
         # RFC 6749 §5.2: say how to authenticate; Basic when the client tried it.
@@ -292,8 +292,13 @@ def _describe_validation(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any
     details = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
-        details.append({"field": ".".join(loc) or "body", "message": error.get("msg", ""),
-                        "type": error.get("type", "")})
+        details.append(
+            {
+                "field": ".".join(loc) or "body",
+                "message": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
+        )
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details) or "Invalid request"
     return message, details
 
@@ -315,8 +320,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
-               403: "forbidden", 400: "bad_request"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    400: "bad_request",
+}
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

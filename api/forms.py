@@ -33,8 +33,12 @@ def parse_form(body: bytes, refuse: Refusal = BadFormError) -> dict[str, str]:
         raise refuse("The form is too large")
     try:
         pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-            encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS,
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
         raise refuse("The form could not be read as UTF-8 urlencoded fields") from None
@@ -112,17 +116,35 @@ class Param:
 def documented_form(*params: Param) -> dict[str, Any]:
     """``openapi_extra`` of a route that reads its urlencoded form by hand (``FormDep``): the
     form as its OpenAPI request body."""
-    return {"requestBody": {"required": True, "content": {FORM_TYPE: {"schema": {
-        "type": "object",
-        "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
-        "required": [p.name for p in params if p.required],
-    }}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM_TYPE: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            p.name: {**p.schema(), "description": p.description} for p in params
+                        },
+                        "required": [p.name for p in params if p.required],
+                    }
+                }
+            },
+        }
+    }
 
 
 def documented_query(*params: Param) -> dict[str, Any]:
     """``openapi_extra`` of a route that reads its query string by hand (``QueryDep``)."""
-    return {"parameters": [
-        {"name": p.name, "in": "query", "required": p.required, "description": p.description,
-         "schema": p.schema()}
-        for p in params
-    ]}
+    return {
+        "parameters": [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": p.required,
+                "description": p.description,
+                "schema": p.schema(),
+            }
+            for p in params
+        ]
+    }

@@ -68,8 +68,10 @@ def create(
     role: Annotated[KeyRole, typer.Option(help="What the key may do")],
     principal: Annotated[
         str | None,
-        typer.Option(help="Who the key acts as: a developer key's username (defaults to the "
-                          "name for other roles)"),
+        typer.Option(
+            help="Who the key acts as: a developer key's username (defaults to the "
+            "name for other roles)"
+        ),
     ] = None,
 ) -> None:
     """Create a key and print it once."""
@@ -77,10 +79,12 @@ def create(
     if settings.secret_key is None or not settings.secret_key.get_secret_value():
         typer.echo(DEVELOPMENT_KEY_WARNING, err=True)
     with _ledger(settings) as ledger:
-        result = ledger.create_api_key(name=name, role=role, principal=principal,
-                                       actor=operator())
-    typer.echo(f"created {result.key_role.value} key {result.id} ({result.name!r}, acting as "
-               f"{result.principal!r}); it is shown once, store it now:", err=True)
+        result = ledger.create_api_key(name=name, role=role, principal=principal, actor=operator())
+    typer.echo(
+        f"created {result.key_role.value} key {result.id} ({result.name!r}, acting as "
+        f"{result.principal!r}); it is shown once, store it now:",
+        err=True,
+    )
     typer.echo(result.key)
 
 

@@ -55,12 +55,13 @@ ReadTimeoutDep = Annotated[float, Depends(read_timeout)]
 # The two ways a read demands a position (a route may declare them itself, see ``latest``).
 MinPositionQuery = Annotated[
     int | None,
-    Query(ge=0, le=MAX_POSITION, description="Wait until the read models reach this log "
-          "position (read your own write)."),
+    Query(
+        ge=0,
+        le=MAX_POSITION,
+        description="Wait until the read models reach this log position (read your own write).",
+    ),
 ]
-MinPositionHeader = Annotated[
-    int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_POSITION)
-]
+MinPositionHeader = Annotated[int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_POSITION)]
 
 
 def latest(*positions: int | None) -> int | None:

@@ -9,8 +9,9 @@ from infrastructure.read_model.projector import rebuild as rebuild_read_models
 from infrastructure.runtime import open_runtime
 from infrastructure.settings import build_settings
 
-projections = typer.Typer(help="Maintain the read models projected from the event log.",
-                          no_args_is_help=True)
+projections = typer.Typer(
+    help="Maintain the read models projected from the event log.", no_args_is_help=True
+)
 
 
 @projections.command()

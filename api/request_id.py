@@ -46,8 +46,9 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", ())
-                           if k.lower() != _HEADER_KEY]
+                headers = [
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER_KEY
+                ]
                 headers.append(header)
                 message = {**message, "headers": headers}
             await send(message)

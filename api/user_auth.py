@@ -38,8 +38,10 @@ logger = logging.getLogger(__name__)
 
 REALM = "ledger users"
 CHALLENGE = {"WWW-Authenticate": f'Basic realm="{REALM}"'}
-NO_CREDENTIALS = ("Authenticate as a platform user: HTTP Basic with your username and password, "
-                  "or the OAuth pages' session cookie")
+NO_CREDENTIALS = (
+    "Authenticate as a platform user: HTTP Basic with your username and password, "
+    "or the OAuth pages' session cookie"
+)
 SSO_ONLY = "Password sign-in is turned off: sign in through the single sign-on"
 CROSS_SITE = "A cross-site browser request may not act for a platform user"
 
@@ -95,8 +97,13 @@ class PlatformUser:
 
 
 def authenticate_user(
-    request: Request, ledger: LedgerDep, settings: SettingsDep, throttle: SignInThrottleDep,
-    visitor: VisitorDep, basic: BasicDep, _cookie: SessionCookieDep,
+    request: Request,
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    throttle: SignInThrottleDep,
+    visitor: VisitorDep,
+    basic: BasicDep,
+    _cookie: SessionCookieDep,
 ) -> PlatformUser:
     """Basic credentials when presented (a wrong pair is not retried with the cookie), else
     the OAuth pages' session. Writes nothing to the ledger."""
@@ -129,13 +136,17 @@ USER_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {
         **LEDGER_ERROR_RESPONSES[401],
         "description": "No credentials, a wrong username or password, or a session that has "
-                       "ended (with `WWW-Authenticate: Basic`)",
-        "headers": {"WWW-Authenticate": {"description": f'Basic realm="{REALM}"',
-                                         "schema": {"type": "string"}}},
+        "ended (with `WWW-Authenticate: Basic`)",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": f'Basic realm="{REALM}"',
+                "schema": {"type": "string"},
+            }
+        },
     },
     403: {
         **LEDGER_ERROR_RESPONSES[403],
         "description": "Not the user's to do (another user's token), or a cross-site "
-                       "browser request",
+        "browser request",
     },
 }

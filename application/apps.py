@@ -73,9 +73,14 @@ class AppCommands(LedgerService):
     ) -> Written:
         app = self.app(client_id)
         app.update_details(
-            actor, name=name, description=description, website=website,
-            company_name=company_name, contact_email=contact_email,
-            privacy_policy_url=privacy_policy_url, redirect_uris=redirect_uris,
+            actor,
+            name=name,
+            description=description,
+            website=website,
+            company_name=company_name,
+            contact_email=contact_email,
+            privacy_policy_url=privacy_policy_url,
+            redirect_uris=redirect_uris,
         )
         return Written(self._save(app))
 
@@ -97,7 +102,8 @@ class AppCommands(LedgerService):
     ) -> Written:
         app = self.app(client_id)
         app.change_security(
-            actor, disable_implicit=disable_implicit,
+            actor,
+            disable_implicit=disable_implicit,
             enforce_signed_requests=enforce_signed_requests,
         )
         return Written(self._save(app))

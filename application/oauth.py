@@ -90,8 +90,15 @@ class OAuthCommands(LedgerService):
             else:
                 position = self.position() if read_position is None else read_position
             claims = CodeClaims.issue(
-                app.id, self.user_info(user), redirect_uri, scopes, mode.value, self.clock(),
-                self.code_lifetime, grant.deauthorizations, new_secret(),
+                app.id,
+                self.user_info(user),
+                redirect_uri,
+                scopes,
+                mode.value,
+                self.clock(),
+                self.code_lifetime,
+                grant.deauthorizations,
+                new_secret(),
             )
             return Authorized(
                 position, redirect_uri, scopes, mode.value, code=claims.encode(self.hasher)
@@ -100,7 +107,13 @@ class OAuthCommands(LedgerService):
         grant.grant(scopes, mode.value, actor)
         secret = new_secret()
         token = AccessToken.issue(
-            self.hasher.digest(secret), app.id, user.id, scopes, mode.value, "implicit", None,
+            self.hasher.digest(secret),
+            app.id,
+            user.id,
+            scopes,
+            mode.value,
+            "implicit",
+            None,
             actor,
         )
         position = self._save(self._if_new(catalogue), grant, token)
@@ -141,7 +154,10 @@ class OAuthCommands(LedgerService):
         scopes = catalogue.parse(scope)
         catalogue.require_not_retired(scopes)
         return CheckedAuthorizationRequest(
-            app, redirect_uri, response_type, scopes,
+            app,
+            redirect_uri,
+            response_type,
+            scopes,
             tuple((name, catalogue.scopes[name].description) for name in scopes),
             app.effective_mode(catalogue.unreviewed_live_allowed),
             catalogue.unreviewed_live_allowed,
@@ -187,8 +203,13 @@ class OAuthCommands(LedgerService):
         The token is drawn once per exchange, outside the re-runs: a re-run after a commit whose
         acknowledgement was lost finds the grant's record of this code naming this very token,
         and answers it instead of taking its own write for a replay."""
-        request = {"client_id": client_id, "client_secret": client_secret,
-                   "redirect_uri": redirect_uri, "code": code, "grant_type": grant_type}
+        request = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": redirect_uri,
+            "code": code,
+            "grant_type": grant_type,
+        }
         secret = new_secret()
         try:
             return self._exchange_code(secret, **request)
@@ -243,8 +264,14 @@ class OAuthCommands(LedgerService):
             raise CodeNotFoundError()  # the user deauthorized the app since the code was issued
         actor = Actor.client(app.client_id)
         token = AccessToken.issue(
-            self.hasher.digest(secret), app.id, claims.user_id, claims.scopes, claims.mode,
-            "code", digest, actor,
+            self.hasher.digest(secret),
+            app.id,
+            claims.user_id,
+            claims.scopes,
+            claims.mode,
+            "code",
+            digest,
+            actor,
         )
         grant.record_token(token.id, digest, now, actor)
         position = self._save(token, grant)
@@ -261,9 +288,7 @@ class OAuthCommands(LedgerService):
     # --- withdrawal ---------------------------------------------------------------------------
 
     @command
-    def deauthorize(
-        self, client_id: str, username: str, actor: Actor, reason: str = ""
-    ) -> Written:
+    def deauthorize(self, client_id: str, username: str, actor: Actor, reason: str = "") -> Written:
         app = self.app(client_id)
         user = self.user(username)
         grant = self._get(grant_id(user.id, app.id), Grant)

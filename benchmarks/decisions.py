@@ -84,21 +84,39 @@ from tools.log_generator import (  # noqa: E402
     generate_log,
 )
 
-TARGETS = {"check_ratio": 0.5, "as_of_ratio": 1.5, "rebuild_ratio": 0.2, "lag_p99_ms": 100.0,
-           "revocation_violations": 0}
+TARGETS = {
+    "check_ratio": 0.5,
+    "as_of_ratio": 1.5,
+    "rebuild_ratio": 0.2,
+    "lag_p99_ms": 100.0,
+    "revocation_violations": 0,
+}
 
 SECRET_KEY = b"decisions benchmark key, not a secret at all"
 APP_NAME = "Ledger"
 SEED = 20_160_601
 
 DEFAULTS: dict[str, Any] = {
-    "big_events": 1_000_000, "small_events": 10_000, "rounds": 5, "seconds": 3.0,
-    "check_tokens": 1_000, "lag_seconds": 30.0, "lag_rate": 300.0, "writers": 3,
+    "big_events": 1_000_000,
+    "small_events": 10_000,
+    "rounds": 5,
+    "seconds": 3.0,
+    "check_tokens": 1_000,
+    "lag_seconds": 30.0,
+    "lag_rate": 300.0,
+    "writers": 3,
     "trials": 10_000,
 }
 QUICK: dict[str, Any] = {
-    "big_events": 50_000, "small_events": 10_000, "rounds": 2, "seconds": 1.0,
-    "check_tokens": 200, "lag_seconds": 5.0, "lag_rate": 300.0, "writers": 3, "trials": 300,
+    "big_events": 50_000,
+    "small_events": 10_000,
+    "rounds": 2,
+    "seconds": 1.0,
+    "check_tokens": 200,
+    "lag_seconds": 5.0,
+    "lag_rate": 300.0,
+    "writers": 3,
+    "trials": 300,
 }
 LAG_WARMUP_S = 1.0
 LAG_POLL_S = 0.0005  # how often the lag watcher reads the read models' position
@@ -133,10 +151,14 @@ def vacuum_analyze(url: str, *schemas: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for schema in schemas:
             tables = conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
             for (table,) in tables:
-                conn.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(
-                    sql.Identifier(schema), sql.Identifier(table)))
+                conn.execute(
+                    sql.SQL("VACUUM (ANALYZE) {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(table)
+                    )
+                )
 
 
 def store_env(url: str, schema: str) -> dict[str, str]:
@@ -170,17 +192,24 @@ def run_for(seconds: float, step: Callable[[int], None]) -> tuple[int, float]:
             return count, now - start
 
 
-def alternate(rounds: int, seconds: float, a: Callable[[int], None],
-              b: Callable[[int], None], label: tuple[str, str]) -> tuple[list[float], list[float]]:
+def alternate(
+    rounds: int,
+    seconds: float,
+    a: Callable[[int], None],
+    b: Callable[[int], None],
+    label: tuple[str, str],
+) -> tuple[list[float], list[float]]:
     """Rates (calls/s) of a and b over alternating rounds, ABBA order."""
     rates_a: list[float] = []
     rates_b: list[float] = []
     for r in range(rounds):
-        for which in ("ab" if r % 2 == 0 else "ba"):
+        for which in "ab" if r % 2 == 0 else "ba":
             n, elapsed = run_for(seconds, a if which == "a" else b)
             (rates_a if which == "a" else rates_b).append(n / elapsed)
-        log(f"round {r + 1}/{rounds}: {label[0]} {rates_a[-1]:9.1f}/s   "
-            f"{label[1]} {rates_b[-1]:9.1f}/s   ratio {rates_a[-1] / rates_b[-1]:.3f}")
+        log(
+            f"round {r + 1}/{rounds}: {label[0]} {rates_a[-1]:9.1f}/s   "
+            f"{label[1]} {rates_b[-1]:9.1f}/s   ratio {rates_a[-1] / rates_b[-1]:.3f}"
+        )
     return rates_a, rates_b
 
 
@@ -195,8 +224,9 @@ def mixed_tokens(log_: GeneratedLog, count: int) -> list[SampleToken]:
     return tokens
 
 
-def measure_checks(runtime: Runtime, tokens: Sequence[SampleToken], rounds: int,
-                   seconds: float) -> tuple[list[float], list[float]]:
+def measure_checks(
+    runtime: Runtime, tokens: Sequence[SampleToken], rounds: int, seconds: float
+) -> tuple[list[float], list[float]]:
     db = runtime.db
     rm = runtime.read_model
     token_ids = [t.token_id for t in tokens]
@@ -242,13 +272,14 @@ def as_of_checks(runtime: Runtime, log_: GeneratedLog, count: int, seed: int) ->
     end = log_.last_position
     checks = []
     for t in tokens:
-        rows = runtime.db.query("SELECT issued_pos FROM rm_tokens WHERE token_id = :token_id",
-                                {"token_id": t.token_id})
+        rows = runtime.db.query(
+            "SELECT issued_pos FROM rm_tokens WHERE token_id = :token_id", {"token_id": t.token_id}
+        )
         if rows:
             checks.append((t.access_token, t.scope, rng.randint(int(rows[0][0]), end)))
     if not checks:
         raise RuntimeError("no sampled token to check as of a position")
-    return AsOfChecks(runtime, (checks * (count // len(checks) + 1))[:max(count, len(checks))])
+    return AsOfChecks(runtime, (checks * (count // len(checks) + 1))[: max(count, len(checks))])
 
 
 # --- (c) rebuild against read + decode ------------------------------------------------------
@@ -291,8 +322,12 @@ def measure_rebuild(runtime: Runtime) -> dict[str, float]:
     n2, s2 = read_and_decode(runtime)
     log(f"read + decode: {n2} events in {s2:.1f} s ({n2 / s2:.0f}/s)")
     read_rate = statistics.mean([n1 / s1, n2 / s2])
-    return {"rebuild_events_per_s": applied / rebuild_s, "read_decode_events_per_s": read_rate,
-            "rebuild_seconds": rebuild_s, "rebuild_events": applied}
+    return {
+        "rebuild_events_per_s": applied / rebuild_s,
+        "read_decode_events_per_s": read_rate,
+        "rebuild_seconds": rebuild_s,
+        "rebuild_events": applied,
+    }
 
 
 # --- (d) projection lag under paced writes --------------------------------------------------
@@ -307,13 +342,24 @@ class LivePair:
 
 def live_pairs(apps: Sequence[GeneratedApp]) -> list[LivePair]:
     """Apps any user may authorize for basic at the end of the log."""
-    return [LivePair(a.client_id, a.client_secret, a.redirect_uri) for a in apps
-            if a.mode == "live" and not a.disabled and "basic" in a.approved_scopes]
+    return [
+        LivePair(a.client_id, a.client_secret, a.redirect_uri)
+        for a in apps
+        if a.mode == "live" and not a.disabled and "basic" in a.approved_scopes
+    ]
 
 
-def _writer(env: dict[str, str], secret_key: bytes, pairs: list[LivePair],
-            usernames: list[str], rate: float, seconds: float, start_at: float, seed: int,
-            out: Any) -> None:
+def _writer(
+    env: dict[str, str],
+    secret_key: bytes,
+    pairs: list[LivePair],
+    usernames: list[str],
+    rate: float,
+    seconds: float,
+    start_at: float,
+    seed: int,
+    out: Any,
+) -> None:
     """A writer process: authorize, exchange, revoke the previous token, each at its slot of a
     paced schedule; every commit is reported as (kind, position, commit time, token, allowed)."""
     from application.ledger import Ledger
@@ -343,21 +389,28 @@ def _writer(env: dict[str, str], secret_key: bytes, pairs: list[LivePair],
             try:
                 if not slot():
                     break
-                authorized = ledger.authorize(client_id=pair.client_id, username=username,
-                                              redirect_uri=pair.redirect_uri, scope="basic")
+                authorized = ledger.authorize(
+                    client_id=pair.client_id,
+                    username=username,
+                    redirect_uri=pair.redirect_uri,
+                    scope="basic",
+                )
                 out.put(("authorize", authorized.position, time.monotonic(), None, None))
                 if not slot():
                     break
                 issued = ledger.exchange_code(
-                    client_id=pair.client_id, client_secret=pair.client_secret,
-                    redirect_uri=pair.redirect_uri, code=authorized.code)
-                out.put(("exchange", issued.position, time.monotonic(), issued.access_token,
-                         True))
+                    client_id=pair.client_id,
+                    client_secret=pair.client_secret,
+                    redirect_uri=pair.redirect_uri,
+                    code=authorized.code,
+                )
+                out.put(("exchange", issued.position, time.monotonic(), issued.access_token, True))
                 if previous is not None:
                     if not slot():
                         break
-                    revoked = ledger.revoke_token(Actor.user(previous[1]),
-                                                  access_token=previous[0], reason="signed out")
+                    revoked = ledger.revoke_token(
+                        Actor.user(previous[1]), access_token=previous[0], reason="signed out"
+                    )
                     out.put(("revoke", revoked.position, time.monotonic(), previous[0], False))
                 previous = (issued.access_token, username)
             except LedgerError:
@@ -405,8 +458,14 @@ class PositionWatcher(threading.Thread):
         return self.times[i] if i < len(self.times) else None
 
 
-def measure_lag(runtime: Runtime, env: dict[str, str], log_: GeneratedLog, rate: float,
-                seconds: float, writers: int) -> LagResult:
+def measure_lag(
+    runtime: Runtime,
+    env: dict[str, str],
+    log_: GeneratedLog,
+    rate: float,
+    seconds: float,
+    writers: int,
+) -> LagResult:
     pairs = live_pairs(log_.apps)
     if not pairs:
         raise RuntimeError("the generated log has no live app to authorize")
@@ -414,9 +473,22 @@ def measure_lag(runtime: Runtime, env: dict[str, str], log_: GeneratedLog, rate:
     out = ctx.Queue()
     start_at = time.monotonic() + 3.0  # time for the writers to start and connect
     procs = [
-        ctx.Process(target=_writer, name=f"writer-{w}", args=(
-            env, SECRET_KEY, pairs, log_.usernames, rate / writers, seconds, start_at, SEED + w,
-            out), daemon=True)
+        ctx.Process(
+            target=_writer,
+            name=f"writer-{w}",
+            args=(
+                env,
+                SECRET_KEY,
+                pairs,
+                log_.usernames,
+                rate / writers,
+                seconds,
+                start_at,
+                SEED + w,
+                out,
+            ),
+            daemon=True,
+        )
         for w in range(writers)
     ]
     result = LagResult()
@@ -446,8 +518,10 @@ def measure_lag(runtime: Runtime, env: dict[str, str], log_: GeneratedLog, rate:
         while watcher.first_seen(last) is None:
             if time.monotonic() > stuck:
                 error = runtime.runner.error if runtime.runner else None
-                raise RuntimeError(f"the read models did not reach position {last} in 60 s "
-                                   f"(projector error: {error!r})")
+                raise RuntimeError(
+                    f"the read models did not reach position {last} in 60 s "
+                    f"(projector error: {error!r})"
+                )
             time.sleep(0.01)
     finally:
         watcher.stopping.set()
@@ -501,11 +575,18 @@ def issue_tokens(runtime: Runtime, log_: GeneratedLog, count: int) -> list[tuple
     while len(tokens) < count:
         pair = rng.choice(pairs)
         username = rng.choice(log_.usernames)
-        code = batched.authorize(client_id=pair.client_id, username=username,
-                                 redirect_uri=pair.redirect_uri, scope="basic").code
-        issued = batched.exchange_code(client_id=pair.client_id,
-                                       client_secret=pair.client_secret,
-                                       redirect_uri=pair.redirect_uri, code=code)
+        code = batched.authorize(
+            client_id=pair.client_id,
+            username=username,
+            redirect_uri=pair.redirect_uri,
+            scope="basic",
+        ).code
+        issued = batched.exchange_code(
+            client_id=pair.client_id,
+            client_secret=pair.client_secret,
+            redirect_uri=pair.redirect_uri,
+            code=code,
+        )
         tokens.append((issued.access_token, username))
         if batched.pending >= 5_000:
             batched.flush()
@@ -524,12 +605,12 @@ class RevocationResult:
     seconds: float = 0.0
 
 
-def measure_revocations(runtime: Runtime, env: dict[str, str],
-                        tokens: list[tuple[str, str]]) -> RevocationResult:
+def measure_revocations(
+    runtime: Runtime, env: dict[str, str], tokens: list[tuple[str, str]]
+) -> RevocationResult:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_checker, name="checker", args=(env, SECRET_KEY, child),
-                       daemon=True)
+    proc = ctx.Process(target=_checker, name="checker", args=(env, SECRET_KEY, child), daemon=True)
     result = RevocationResult()
     proc.start()
     try:
@@ -540,8 +621,9 @@ def measure_revocations(runtime: Runtime, env: dict[str, str],
             parent.send((token, "basic"))
             if not parent.recv():
                 result.denied_before += 1
-            written = runtime.ledger.revoke_token(Actor.user(username), access_token=token,
-                                                  reason="revoke-then-check trial")
+            written = runtime.ledger.revoke_token(
+                Actor.user(username), access_token=token, reason="revoke-then-check trial"
+            )
             t0 = time.perf_counter()
             try:
                 runtime.acknowledge(written.position)
@@ -553,8 +635,10 @@ def measure_revocations(runtime: Runtime, env: dict[str, str],
                 result.violations += 1
             result.trials += 1
             if (i + 1) % max(1, len(tokens) // 10) == 0:
-                log(f"revoke-then-check: {i + 1}/{len(tokens)} trials, "
-                    f"{result.violations} violations")
+                log(
+                    f"revoke-then-check: {i + 1}/{len(tokens)} trials, "
+                    f"{result.violations} violations"
+                )
         result.seconds = time.perf_counter() - start
         parent.send(None)
     finally:
@@ -571,35 +655,74 @@ def measure_revocations(runtime: Runtime, env: dict[str, str],
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Permission checks, as-of checks, rebuilds, projection lag and "
-        "revoke-then-check against baselines on the same PostgreSQL server.")
-    parser.add_argument("--big-events", type=int, metavar="N",
-                        help=f"events in the big log (default {DEFAULTS['big_events']:,})")
-    parser.add_argument("--small-events", type=int, metavar="N",
-                        help=f"events in the small log (default {DEFAULTS['small_events']:,})")
-    parser.add_argument("--rounds", type=int,
-                        help=f"alternating rounds (default {DEFAULTS['rounds']})")
-    parser.add_argument("--seconds", type=float,
-                        help=f"per measurement per round (default {DEFAULTS['seconds']})")
-    parser.add_argument("--check-tokens", type=int, metavar="N",
-                        help=f"sampled tokens to check (default {DEFAULTS['check_tokens']})")
-    parser.add_argument("--lag-seconds", type=float,
-                        help=f"paced writing for the lag test (default {DEFAULTS['lag_seconds']})")
-    parser.add_argument("--lag-rate", type=float,
-                        help=f"writes/s for the lag test (default {DEFAULTS['lag_rate']:g})")
-    parser.add_argument("--writers", type=int,
-                        help=f"writer processes sharing the rate (default {DEFAULTS['writers']})")
-    parser.add_argument("--trials", type=int,
-                        help=f"revoke-then-check trials (default {DEFAULTS['trials']:,})")
-    parser.add_argument("--quick", action="store_true",
-                        help="short smoke run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items())
-                        + " (explicit options still win)")
+        "revoke-then-check against baselines on the same PostgreSQL server."
+    )
+    parser.add_argument(
+        "--big-events",
+        type=int,
+        metavar="N",
+        help=f"events in the big log (default {DEFAULTS['big_events']:,})",
+    )
+    parser.add_argument(
+        "--small-events",
+        type=int,
+        metavar="N",
+        help=f"events in the small log (default {DEFAULTS['small_events']:,})",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help=f"alternating rounds (default {DEFAULTS['rounds']})"
+    )
+    parser.add_argument(
+        "--seconds", type=float, help=f"per measurement per round (default {DEFAULTS['seconds']})"
+    )
+    parser.add_argument(
+        "--check-tokens",
+        type=int,
+        metavar="N",
+        help=f"sampled tokens to check (default {DEFAULTS['check_tokens']})",
+    )
+    parser.add_argument(
+        "--lag-seconds",
+        type=float,
+        help=f"paced writing for the lag test (default {DEFAULTS['lag_seconds']})",
+    )
+    parser.add_argument(
+        "--lag-rate",
+        type=float,
+        help=f"writes/s for the lag test (default {DEFAULTS['lag_rate']:g})",
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        help=f"writer processes sharing the rate (default {DEFAULTS['writers']})",
+    )
+    parser.add_argument(
+        "--trials", type=int, help=f"revoke-then-check trials (default {DEFAULTS['trials']:,})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="short smoke run: "
+        + ", ".join(f"{k}={v}" for k, v in QUICK.items())
+        + " (explicit options still win)",
+    )
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else DEFAULTS
     for key, value in preset.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if min(args.big_events, args.small_events, args.rounds, args.check_tokens, args.writers,
-           args.trials) < 1 or min(args.seconds, args.lag_seconds, args.lag_rate) <= 0:
+    if (
+        min(
+            args.big_events,
+            args.small_events,
+            args.rounds,
+            args.check_tokens,
+            args.writers,
+            args.trials,
+        )
+        < 1
+        or min(args.seconds, args.lag_seconds, args.lag_rate) <= 0
+    ):
         parser.error("every count must be at least 1 and every duration and rate above 0")
     return args
 
@@ -617,16 +740,19 @@ def generate(runtime: Runtime, events: int, sample: int, label: str) -> Generate
         nonlocal done, reported
         done += n
         if time.perf_counter() - reported >= 15:
-            log(f"{label} log: {done:,}/{events:,} events "
-                f"({done / (time.perf_counter() - start):.0f}/s)")
+            log(
+                f"{label} log: {done:,}/{events:,} events "
+                f"({done / (time.perf_counter() - start):.0f}/s)"
+            )
             reported = time.perf_counter()
 
     start = time.perf_counter()
-    made = generate_log(runtime.ledger, events, seed=SEED, sample_tokens=sample,
-                        progress=progress)
-    log(f"{label} log: {made.events:,} events in {made.seconds:.1f} s "
+    made = generate_log(runtime.ledger, events, seed=SEED, sample_tokens=sample, progress=progress)
+    log(
+        f"{label} log: {made.events:,} events in {made.seconds:.1f} s "
         f"({made.events_per_s:.0f}/s), {len(made.tokens)} allowed and "
-        f"{len(made.denied_tokens)} denied sample tokens")
+        f"{len(made.denied_tokens)} denied sample tokens"
+    )
     return made
 
 
@@ -664,8 +790,9 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(min(len(big_checks.checks), 200)):
                 big_checks(i)
                 small_checks(i)
-            as_of_big, as_of_small = alternate(args.rounds, args.seconds, big_checks,
-                                               small_checks, ("as-of big", "as-of small"))
+            as_of_big, as_of_small = alternate(
+                args.rounds, args.seconds, big_checks, small_checks, ("as-of big", "as-of small")
+            )
         finally:
             small.close()
             big.close()
@@ -676,14 +803,19 @@ def main(argv: list[str] | None = None) -> int:
             assert runtime.runner is not None
             if not runtime.runner.is_leader.wait(30):
                 raise RuntimeError("the projector runner did not become the leader")
-            log(f"projection lag: {args.lag_rate:g} writes/s for {args.lag_seconds:g} s from "
-                f"{args.writers} writer process(es)")
-            lag = measure_lag(runtime, big_env, big_log, args.lag_rate, args.lag_seconds,
-                              args.writers)
-            log(f"lag: {lag.writes} writes in {lag.seconds:.1f} s "
+            log(
+                f"projection lag: {args.lag_rate:g} writes/s for {args.lag_seconds:g} s from "
+                f"{args.writers} writer process(es)"
+            )
+            lag = measure_lag(
+                runtime, big_env, big_log, args.lag_rate, args.lag_seconds, args.writers
+            )
+            log(
+                f"lag: {lag.writes} writes in {lag.seconds:.1f} s "
                 f"({lag.writes / max(lag.seconds, 1e-9):.0f}/s), "
                 f"p50 {percentile(lag.latencies_ms, 50):.1f} ms, "
-                f"p99 {percentile(lag.latencies_ms, 99):.1f} ms")
+                f"p99 {percentile(lag.latencies_ms, 99):.1f} ms"
+            )
             log(f"revoke-then-check: issuing {args.trials} tokens")
             trial_tokens = issue_tokens(runtime, big_log, args.trials)
             revocations = measure_revocations(runtime, big_env, trial_tokens)
@@ -697,8 +829,9 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "check_ratio": round(check_rate / select_rate, 4),
         "as_of_ratio": round(big_us / small_us, 4),
-        "rebuild_ratio": round(rebuilt["rebuild_events_per_s"]
-                               / rebuilt["read_decode_events_per_s"], 4),
+        "rebuild_ratio": round(
+            rebuilt["rebuild_events_per_s"] / rebuilt["read_decode_events_per_s"], 4
+        ),
         "lag_p99_ms": round(lag_p99, 2),
         "revocation_violations": revocations.violations,
         "checks_per_s": round(check_rate, 1),

@@ -138,8 +138,12 @@ class Seeded:
 def seed_ledger(url: str, schema: str, pool_size: int) -> Seeded:
     """Through the ledger's own commands: a developer, an app, a sandbox user who authorizes the
     app (code flow, exchanged for a token) and a gateway API key; the read models caught up."""
-    settings = build_settings(database_url=url, postgres_schema=schema, secret_key=SECRET_KEY,
-                              postgres_pool_size=pool_size)
+    settings = build_settings(
+        database_url=url,
+        postgres_schema=schema,
+        secret_key=SECRET_KEY,
+        postgres_pool_size=pool_size,
+    )
     runtime = open_runtime(settings, run_projector=False)
     try:
         ledger = runtime.ledger
@@ -157,14 +161,20 @@ def seed_ledger(url: str, schema: str, pool_size: int) -> Seeded:
         )
         ledger.invite_sandbox_user(app.client_id, SANDBOX_USER, developer)
         ledger.accept_sandbox_invitation(app.client_id, SANDBOX_USER, Actor.user(SANDBOX_USER))
-        authorized = ledger.authorize(client_id=app.client_id, username=SANDBOX_USER,
-                                      redirect_uri=REDIRECT_URI, scope=SCOPE)
+        authorized = ledger.authorize(
+            client_id=app.client_id, username=SANDBOX_USER, redirect_uri=REDIRECT_URI, scope=SCOPE
+        )
         if authorized.code is None:
             raise RuntimeError(f"authorize answered no code: {authorized!r}")
-        issued = ledger.exchange_code(client_id=app.client_id, client_secret=app.client_secret,
-                                      redirect_uri=REDIRECT_URI, code=authorized.code)
-        key = ledger.create_api_key(name="http_check gateway", role=KeyRole.GATEWAY,
-                                    principal=None, actor=platform)
+        issued = ledger.exchange_code(
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            redirect_uri=REDIRECT_URI,
+            code=authorized.code,
+        )
+        key = ledger.create_api_key(
+            name="http_check gateway", role=KeyRole.GATEWAY, principal=None, actor=platform
+        )
         runtime.projector.catch_up()
         position = runtime.read_model.position()
         decision = runtime.read_model.check(issued.access_token, SCOPE)
@@ -196,8 +206,9 @@ class Server:
 
     ``pause``/``resume`` stop and continue the whole group (SIGSTOP/SIGCONT)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int,
-                 log_dir: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path
+    ) -> None:
         self.name = name
         self.argv = argv
         self.env = env
@@ -212,12 +223,16 @@ class Server:
 
     def start(self) -> None:
         with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own argv
-                self.argv, env=self.env, cwd=_ROOT, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        log(f"{self.name}: started pid {self.proc.pid} on port {self.port} "
-            f"(log {self.log_path})")
+        log(f"{self.name}: started pid {self.proc.pid} on port {self.port} (log {self.log_path})")
 
     def wait_ready(self, path: str) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -230,14 +245,16 @@ class Server:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.name} not ready after {READY_TIMEOUT_S:g} s\n"
-                                       f"{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name} not ready after {READY_TIMEOUT_S:g} s\n{self.log_tail()}"
+                    )
                 time.sleep(0.1)
 
     def _require_running(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with code {self.proc.returncode}\n"
-                               f"{self.log_tail()}")
+            raise RuntimeError(
+                f"{self.name} exited with code {self.proc.returncode}\n{self.log_tail()}"
+            )
 
     def _signal(self, signum: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -290,8 +307,19 @@ def ledger_command(port: int, workers: int) -> list[str]:
 
 def baseline_command(port: int, workers: int) -> list[str]:
     """The same uvicorn settings `ledger serve` passes (factory, host, port, workers)."""
-    return [sys.executable, "-m", "uvicorn", "benchmarks.baseline_app:create_app", "--factory",
-            "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.baseline_app:create_app",
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -313,8 +341,10 @@ def verify_ledger(target: Target, position: int) -> dict[str, Any]:
     if answer.get("allowed") is not True or answer.get("scope") != SCOPE:
         raise RuntimeError(f"ledger check is not an allowed decision: {answer}")
     if int(answer.get("position", -1)) < position:
-        raise RuntimeError(f"ledger check answered at position {answer.get('position')}, "
-                           f"before the seeded position {position}")
+        raise RuntimeError(
+            f"ledger check answered at position {answer.get('position')}, "
+            f"before the seeded position {position}"
+        )
     return answer
 
 
@@ -323,8 +353,9 @@ def verify_baseline(target: Target) -> dict[str, Any]:
     if response.status_code != 200:
         raise RuntimeError(f"baseline answered {response.status_code}: {response.text}")
     answer: dict[str, Any] = response.json()
-    expected = dict(zip(("id", "name", "scope", "allowed", "position"),
-                        seed_rows(BASELINE_ID)[-1], strict=True))
+    expected = dict(
+        zip(("id", "name", "scope", "allowed", "position"), seed_rows(BASELINE_ID)[-1], strict=True)
+    )
     if answer != expected:
         raise RuntimeError(f"baseline answered {answer}, expected {expected}")
     return answer
@@ -354,8 +385,10 @@ def _lua_long_string(text: str) -> str:
 def wrk_script(target: Target) -> str:
     lines = ['wrk.method = "POST"', f"wrk.body = {_lua_long_string(target.body)}"]
     # The spaces matter: "[[[" would open a long string.
-    lines += [f"wrk.headers[ {_lua_long_string(k)} ] = {_lua_long_string(v)}"
-              for k, v in target.headers.items()]
+    lines += [
+        f"wrk.headers[ {_lua_long_string(k)} ] = {_lua_long_string(v)}"
+        for k, v in target.headers.items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -399,10 +432,16 @@ class Wrk:
         self.scripts: dict[str, Path] = {}
 
     def describe(self) -> str:
-        version = subprocess.run([self.binary, "-v"], capture_output=True,  # noqa: S603
-                                 text=True, check=False).stdout.splitlines()
-        return (f"{version[0].split(' Copyright')[0] if version else self.binary}, "
-                f"{self.threads} threads, {self.connections} connections, --latency")
+        version = subprocess.run(
+            [self.binary, "-v"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.splitlines()
+        return (
+            f"{version[0].split(' Copyright')[0] if version else self.binary}, "
+            f"{self.threads} threads, {self.connections} connections, --latency"
+        )
 
     def run(self, target: Target, seconds: float) -> RoundResult:
         script = self.scripts.get(target.name)
@@ -413,18 +452,36 @@ class Wrk:
                 out.write(wrk_script(target))
             self.scripts[target.name] = script
         duration = max(1, round(seconds))
-        argv = [self.binary, "-t", str(self.threads), "-c", str(self.connections),
-                "-d", f"{duration}s", "--timeout", WRK_TIMEOUT, "--latency", "-s", str(script),
-                target.url]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False,  # noqa: S603
-                              timeout=duration + 60)
+        argv = [
+            self.binary,
+            "-t",
+            str(self.threads),
+            "-c",
+            str(self.connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            WRK_TIMEOUT,
+            "--latency",
+            "-s",
+            str(script),
+            target.url,
+        ]
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=duration + 60,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed (exit {done.returncode}): {done.stderr or done.stdout}")
         return parse_wrk(done.stdout)
 
 
-def _httpx_worker(url: str, body: str, headers: dict[str, str], connections: int,
-                  seconds: float) -> tuple[list[float], int, int, float]:
+def _httpx_worker(
+    url: str, body: str, headers: dict[str, str], connections: int, seconds: float
+) -> tuple[list[float], int, int, float]:
     """One generator process: `connections` keep-alive connections, each sending requests back
     to back for `seconds`; answers (latencies in ms, errors, non-2xx, elapsed seconds)."""
 
@@ -472,15 +529,19 @@ class HttpxGenerator:
         self.pool = ProcessPoolExecutor(max_workers=self.threads)
 
     def describe(self) -> str:
-        return (f"asyncio + httpx {httpx.__version__}, {self.threads} processes, "
-                f"{self.connections} connections")
+        return (
+            f"asyncio + httpx {httpx.__version__}, {self.threads} processes, "
+            f"{self.connections} connections"
+        )
 
     def run(self, target: Target, seconds: float) -> RoundResult:
         shares = [self.connections // self.threads] * self.threads
         for i in range(self.connections % self.threads):
             shares[i] += 1
-        futures = [self.pool.submit(_httpx_worker, target.url, target.body, target.headers, n,
-                                    seconds) for n in shares]
+        futures = [
+            self.pool.submit(_httpx_worker, target.url, target.body, target.headers, n, seconds)
+            for n in shares
+        ]
         latencies: list[float] = []
         errors = non_2xx = 0
         elapsed = 0.0
@@ -490,8 +551,14 @@ class HttpxGenerator:
             errors += err
             non_2xx += bad
             elapsed = max(elapsed, took)
-        return RoundResult(len(latencies) / elapsed, percentile(latencies, 50),
-                           percentile(latencies, 99), len(latencies), errors, non_2xx)
+        return RoundResult(
+            len(latencies) / elapsed,
+            percentile(latencies, 50),
+            percentile(latencies, 99),
+            len(latencies),
+            errors,
+            non_2xx,
+        )
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -508,10 +575,21 @@ def find_wrk(may_install: bool) -> str | None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for attempt in ("install", "update-then-install"):
         if attempt == "update-then-install":
-            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True,  # noqa: S607
-                           check=False, timeout=600)
-        done = subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env,  # noqa: S607
-                              capture_output=True, text=True, check=False, timeout=600)
+            subprocess.run(
+                ["apt-get", "update", "-qq"],
+                env=env,
+                capture_output=True,
+                check=False,
+                timeout=600,
+            )
+        done = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
         if done.returncode == 0 and shutil.which("wrk"):
             return shutil.which("wrk")
     log(f"apt-get could not install wrk: {(done.stderr or done.stdout).strip()[-500:]}")
@@ -533,8 +611,13 @@ class Series:
         return sum(r.errors + r.non_2xx for r in self.rounds)
 
 
-def run_round(generator: Wrk | HttpxGenerator, target: Target, server: Server,
-              others: Sequence[Server], seconds: float) -> RoundResult:
+def run_round(
+    generator: Wrk | HttpxGenerator,
+    target: Target,
+    server: Server,
+    others: Sequence[Server],
+    seconds: float,
+) -> RoundResult:
     """Drive one target with the other server(s) paused."""
     for other in others:
         other.pause()
@@ -561,24 +644,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="The ledger's POST /v1/decisions/check over HTTP against a bare FastAPI "
         "endpoint doing one primary-key SELECT, same PostgreSQL, same uvicorn settings.",
     )
-    parser.add_argument("--rounds", type=int, help=f"alternating rounds (default "
-                        f"{DEFAULTS['rounds']}; --quick {QUICK['rounds']})")
-    parser.add_argument("--seconds", type=float, help=f"seconds per target per round (default "
-                        f"{DEFAULTS['seconds']:g}; --quick {QUICK['seconds']:g})")
-    parser.add_argument("--warmup", type=float, help=f"unmeasured seconds per target first "
-                        f"(default {DEFAULTS['warmup']:g}; --quick {QUICK['warmup']:g})")
-    parser.add_argument("--quick", action="store_true", help="short smoke run (explicit "
-                        "options still win)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of "
-                        "each server (default 1)")
-    parser.add_argument("--connections", type=int, default=32, help="open connections "
-                        "(default 32)")
-    parser.add_argument("--threads", type=int, default=2, help="load generator threads "
-                        "(wrk) or processes (httpx) (default 2)")
-    parser.add_argument("--pool-size", type=int, help="PostgreSQL pool size of both servers "
-                        "(default: the ledger's LEDGER_POSTGRES_POOL_SIZE setting)")
-    parser.add_argument("--generator", choices=("auto", "wrk", "httpx"), default="auto",
-                        help="auto: wrk (apt-get installs it when missing, as root), else httpx")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help=f"alternating rounds (default {DEFAULTS['rounds']}; --quick {QUICK['rounds']})",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help=f"seconds per target per round (default "
+        f"{DEFAULTS['seconds']:g}; --quick {QUICK['seconds']:g})",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        help=f"unmeasured seconds per target first "
+        f"(default {DEFAULTS['warmup']:g}; --quick {QUICK['warmup']:g})",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="short smoke run (explicit options still win)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes of each server (default 1)"
+    )
+    parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="load generator threads (wrk) or processes (httpx) (default 2)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        help="PostgreSQL pool size of both servers "
+        "(default: the ledger's LEDGER_POSTGRES_POOL_SIZE setting)",
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "httpx"),
+        default="auto",
+        help="auto: wrk (apt-get installs it when missing, as root), else httpx",
+    )
     add_pg_setting_option(parser)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else DEFAULTS
@@ -603,8 +710,11 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 
 def server_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("LEDGER_HOST", "LEDGER_PORT", "LEDGER_WORKERS", "HOST", "PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LEDGER_HOST", "LEDGER_PORT", "LEDGER_WORKERS", "HOST", "PORT")
+    }
     env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
     return env
@@ -628,8 +738,10 @@ def pin_store_env(schema: str, pool_size: int) -> None:
     ledger builds from its settings: none may send the seeding (here) or the server elsewhere."""
     for key in _STORE_KEYS:
         for var in (f"POSTGRES_{key}", f"LEDGER_POSTGRES_{key}"):
-            if var in os.environ and var not in ("LEDGER_POSTGRES_SCHEMA",
-                                                 "LEDGER_POSTGRES_POOL_SIZE"):
+            if var in os.environ and var not in (
+                "LEDGER_POSTGRES_SCHEMA",
+                "LEDGER_POSTGRES_POOL_SIZE",
+            ):
                 log(f"ignoring {var} from the environment")
                 del os.environ[var]
     os.environ["LEDGER_POSTGRES_SCHEMA"] = schema
@@ -668,21 +780,39 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         seeded = seed_ledger(url, schema, pool_size)
         seed_baseline(url, schema)
-        log(f"seeded the ledger (log position {seeded.position}) and {BASELINE_ROWS} baseline "
-            f"rows in schema {schema} in {time.perf_counter() - t0:.1f} s")
+        log(
+            f"seeded the ledger (log position {seeded.position}) and {BASELINE_ROWS} baseline "
+            f"rows in schema {schema} in {time.perf_counter() - t0:.1f} s"
+        )
 
         ledger_port, baseline_port = free_port(), free_port()
         ledger = Server(
-            "ledger", ledger_command(ledger_port, args.workers),
-            server_env({"LEDGER_DATABASE_URL": url, "LEDGER_POSTGRES_SCHEMA": schema,
-                        "LEDGER_SECRET_KEY": SECRET_KEY,
-                        "LEDGER_POSTGRES_POOL_SIZE": str(pool_size)}),
-            ledger_port, work_dir)
+            "ledger",
+            ledger_command(ledger_port, args.workers),
+            server_env(
+                {
+                    "LEDGER_DATABASE_URL": url,
+                    "LEDGER_POSTGRES_SCHEMA": schema,
+                    "LEDGER_SECRET_KEY": SECRET_KEY,
+                    "LEDGER_POSTGRES_POOL_SIZE": str(pool_size),
+                }
+            ),
+            ledger_port,
+            work_dir,
+        )
         baseline = Server(
-            "baseline", baseline_command(baseline_port, args.workers),
-            server_env({"HTTP_CHECK_BASELINE_URL": url, "HTTP_CHECK_BASELINE_SCHEMA": schema,
-                        "HTTP_CHECK_BASELINE_POOL_SIZE": str(pool_size)}),
-            baseline_port, work_dir)
+            "baseline",
+            baseline_command(baseline_port, args.workers),
+            server_env(
+                {
+                    "HTTP_CHECK_BASELINE_URL": url,
+                    "HTTP_CHECK_BASELINE_SCHEMA": schema,
+                    "HTTP_CHECK_BASELINE_POOL_SIZE": str(pool_size),
+                }
+            ),
+            baseline_port,
+            work_dir,
+        )
         for server in (ledger, baseline):
             stack.callback(server.stop)
             server.start()
@@ -690,39 +820,53 @@ def main(argv: list[str] | None = None) -> int:
         baseline.wait_ready("/openapi.json")
 
         ledger_target = Target(
-            "ledger", ledger.base_url + CHECK_PATH,
+            "ledger",
+            ledger.base_url + CHECK_PATH,
             json.dumps({"access_token": seeded.access_token, "scope": SCOPE}),
-            {"Content-Type": "application/json", "Authorization": f"Bearer {seeded.api_key}"})
+            {"Content-Type": "application/json", "Authorization": f"Bearer {seeded.api_key}"},
+        )
         baseline_target = Target(
-            "baseline", baseline.base_url + LOOKUP_PATH, json.dumps({"id": BASELINE_ID}),
-            {"Content-Type": "application/json"})
+            "baseline",
+            baseline.base_url + LOOKUP_PATH,
+            json.dumps({"id": BASELINE_ID}),
+            {"Content-Type": "application/json"},
+        )
         decision = verify_ledger(ledger_target, seeded.position)
         row = verify_baseline(baseline_target)
-        log(f"verified: ledger check allowed={decision['allowed']} mode={decision['mode']} "
-            f"position={decision['position']}; baseline row {row}")
+        log(
+            f"verified: ledger check allowed={decision['allowed']} mode={decision['mode']} "
+            f"position={decision['position']}; baseline row {row}"
+        )
 
         log(f"load generator: {generator.describe()}")
-        pairs = {"ledger": (ledger_target, ledger, [baseline]),
-                 "baseline": (baseline_target, baseline, [ledger])}
+        pairs = {
+            "ledger": (ledger_target, ledger, [baseline]),
+            "baseline": (baseline_target, baseline, [ledger]),
+        }
         if args.warmup:
             for name, (target, server, others) in pairs.items():
                 warm = run_round(generator, target, server, others, max(1.0, args.warmup))
                 log(f"warm-up {name:8}: {describe_round(warm)}")
                 if warm.non_2xx:
-                    raise RuntimeError(f"{name}: {warm.non_2xx} non-2xx answers in the warm-up "
-                                       "(the load generator's request is not the verified one)")
+                    raise RuntimeError(
+                        f"{name}: {warm.non_2xx} non-2xx answers in the warm-up "
+                        "(the load generator's request is not the verified one)"
+                    )
 
         series = {"ledger": Series(), "baseline": Series()}
         for r in range(args.rounds):
             order = ("ledger", "baseline") if r % 2 == 0 else ("baseline", "ledger")
             for name in order:
                 target, server, others = pairs[name]
-                series[name].rounds.append(run_round(generator, target, server, others,
-                                                     args.seconds))
+                series[name].rounds.append(
+                    run_round(generator, target, server, others, args.seconds)
+                )
             ratio_now = series["ledger"].rounds[-1].rps / series["baseline"].rounds[-1].rps
-            log(f"round {r + 1}/{args.rounds}: ledger {describe_round(series['ledger'].rounds[-1])}"
+            log(
+                f"round {r + 1}/{args.rounds}: ledger {describe_round(series['ledger'].rounds[-1])}"
                 f" | baseline {describe_round(series['baseline'].rounds[-1])} | ratio "
-                f"{ratio_now:.3f}")
+                f"{ratio_now:.3f}"
+            )
 
         verify_ledger(ledger_target, seeded.position)
         verify_baseline(baseline_target)
@@ -766,18 +910,27 @@ def main(argv: list[str] | None = None) -> int:
         f"{TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})",
     ]
     if led.problems or base.problems:
-        out.append(f"  WARNING:               socket errors or non-2xx answers during the rounds: "
-                   f"ledger {led.problems}, baseline {base.problems}")
-    out.append(f"  load average after:    {os.getloadavg()[0]:.2f} (other work on the machine "
-               "slows both targets, not necessarily alike)")
+        out.append(
+            f"  WARNING:               socket errors or non-2xx answers during the rounds: "
+            f"ledger {led.problems}, baseline {base.problems}"
+        )
+    out.append(
+        f"  load average after:    {os.getloadavg()[0]:.2f} (other work on the machine "
+        "slows both targets, not necessarily alike)"
+    )
     print("\n".join(out))
-    print(json.dumps({
-        "ratio": round(ratio, 4),
-        "ledger_rps": round(ledger_rps, 1),
-        "baseline_rps": round(baseline_rps, 1),
-        "ledger_p99_ms": round(led.median("p99_ms"), 3),
-        "baseline_p99_ms": round(base.median("p99_ms"), 3),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "ratio": round(ratio, 4),
+                "ledger_rps": round(ledger_rps, 1),
+                "baseline_rps": round(baseline_rps, 1),
+                "ledger_p99_ms": round(led.median("p99_ms"), 3),
+                "baseline_p99_ms": round(base.median("p99_ms"), 3),
+            }
+        ),
+        flush=True,
+    )
     return 1 if led.problems or base.problems else 0
 
 

@@ -32,8 +32,10 @@ def database(
     server.start()
     try:
         url = server.create_database(dbname) if dbname else server.url
-        log(f"throwaway PostgreSQL on {server.host}:{server.port}"
-            + (f", database {dbname}" if dbname else ""))
+        log(
+            f"throwaway PostgreSQL on {server.host}:{server.port}"
+            + (f", database {dbname}" if dbname else "")
+        )
         extra = ", ".join(f"{k}={v}" for k, v in (pg_settings or {}).items()) or "default settings"
         fresh = ", fresh database" if dbname else ""
         yield url, f"ThrowawayPostgres on port {server.port}{fresh} ({extra})"

@@ -384,8 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     ledger_schema = f"bench_{run_id}_ledger"
     raw_schema = f"bench_{run_id}_raw"
 
-    with database(log, args.pg_settings) as (url, where), \
-            fresh_schemas(url, ledger_schema, raw_schema, log=log):
+    with (
+        database(log, args.pg_settings) as (url, where),
+        fresh_schemas(url, ledger_schema, raw_schema, log=log),
+    ):
         ledger = Ledger(app_env(url, ledger_schema, Ledger.name), secret_key=SECRET_KEY)
         raw = Application[uuid.UUID](env=app_env(url, raw_schema, RAW_APP_NAME))
         try:

@@ -107,8 +107,9 @@ class ApiKey(Aggregate):
         principal = (principal or "").strip()
         if role is KeyRole.DEVELOPER:
             if not principal:
-                raise InvalidInputError("A developer key needs its developer's username "
-                                        "as principal")
+                raise InvalidInputError(
+                    "A developer key needs its developer's username as principal"
+                )
             principal = validate_username(principal)
         principal = require_text(principal or name, "principal", 100)
         return cls(

@@ -236,8 +236,7 @@ class App(Aggregate):
         self._secret_rotated(secret_digest, secret_nonce, actor.principal, actor.role.value)
 
     @event("SecretRotated")
-    def _secret_rotated(self, secret_digest: str, secret_nonce: str, actor: str,
-                        role: str) -> None:
+    def _secret_rotated(self, secret_digest: str, secret_nonce: str, actor: str, role: str) -> None:
         self.secret_digest = secret_digest
         self.secret_nonce = secret_nonce
 
@@ -383,7 +382,12 @@ class App(Aggregate):
 
     @event("PermissionApproved")
     def _permission_approved(
-        self, scope: str, scopes: list[str], review_id: UUID, actor: str, role: str,
+        self,
+        scope: str,
+        scopes: list[str],
+        review_id: UUID,
+        actor: str,
+        role: str,
         reason: str,
     ) -> None:
         self.approved_scopes.extend(scopes)

@@ -57,8 +57,14 @@ class CodeClaims:
     ) -> CodeClaims:
         """A new consent's claims; the caller's fresh random nonce makes every code unique."""
         return cls(
-            app_id, user, redirect_uri, tuple(scopes), mode, now + lifetime,
-            grant_deauthorizations, nonce,
+            app_id,
+            user,
+            redirect_uri,
+            tuple(scopes),
+            mode,
+            now + lifetime,
+            grant_deauthorizations,
+            nonce,
         )
 
     @property
@@ -98,7 +104,9 @@ class CodeClaims:
             claims = cls(
                 app_id=UUID(hex=body["app"]),
                 user=UserInfo(
-                    str(body["user"]), str(body["username"]), str(body["full_name"]),
+                    str(body["user"]),
+                    str(body["username"]),
+                    str(body["full_name"]),
                     str(body["profile_picture"]),
                 ),
                 redirect_uri=str(body["redirect_uri"]),

@@ -48,5 +48,6 @@ class SecretHasher:
 
     def verify(self, message: str, signature: str) -> bool:
         """Whether ``signature`` is ``sign(message)``, compared in constant time."""
-        return hmac.compare_digest(self.sign(message).encode("ascii"),
-                                   signature.encode("utf-8", "replace"))
+        return hmac.compare_digest(
+            self.sign(message).encode("ascii"), signature.encode("utf-8", "replace")
+        )

@@ -125,42 +125,87 @@ def decide(facts: CheckFacts, scope: str, mode: Mode | None = None) -> Decision:
 
 def _first_failure(facts: CheckFacts, scope: str, mode: Mode) -> Denial | None:
     if not facts.token_found:
-        return Denial(Reason.TOKEN_UNKNOWN, "OAuthAccessTokenException", 400, INVALID_TOKEN,
-                      "the user must authorize the app to obtain a valid access token")
+        return Denial(
+            Reason.TOKEN_UNKNOWN,
+            "OAuthAccessTokenException",
+            400,
+            INVALID_TOKEN,
+            "the user must authorize the app to obtain a valid access token",
+        )
     if facts.token_revoked:
-        return Denial(Reason.TOKEN_REVOKED, "OAuthAccessTokenException", 400, INVALID_TOKEN,
-                      "the user must authorize the app again to obtain a new access token")
+        return Denial(
+            Reason.TOKEN_REVOKED,
+            "OAuthAccessTokenException",
+            400,
+            INVALID_TOKEN,
+            "the user must authorize the app again to obtain a new access token",
+        )
     if facts.token_expired:
-        return Denial(Reason.TOKEN_EXPIRED, "OAuthAccessTokenException", 400, INVALID_TOKEN,
-                      "the user must authorize the app again to obtain a new access token")
+        return Denial(
+            Reason.TOKEN_EXPIRED,
+            "OAuthAccessTokenException",
+            400,
+            INVALID_TOKEN,
+            "the user must authorize the app again to obtain a new access token",
+        )
     if facts.app_disabled:
-        return Denial(Reason.APP_DISABLED, "OAuthException", 400, CLIENT_INACTIVE,
-                      "the platform must re-enable the app")
+        return Denial(
+            Reason.APP_DISABLED,
+            "OAuthException",
+            400,
+            CLIENT_INACTIVE,
+            "the platform must re-enable the app",
+        )
     if facts.grant_withdrawn:  # a dead token: every call on it is refused alike
-        return Denial(Reason.GRANT_WITHDRAWN, "OAuthAccessTokenException", 400, INVALID_TOKEN,
-                      f"the user deauthorized the app; the user must re-authorize with "
-                      f"scope={scope}")
+        return Denial(
+            Reason.GRANT_WITHDRAWN,
+            "OAuthAccessTokenException",
+            400,
+            INVALID_TOKEN,
+            f"the user deauthorized the app; the user must re-authorize with scope={scope}",
+        )
     if facts.scope_retired:  # before the token's scopes: re-authorizing could not fix it
-        return Denial(Reason.SCOPE_RETIRED, "OAuthPermissionsException", 400, NOT_APPROVED,
-                      f"none: the platform retired {scope} for every app")
+        return Denial(
+            Reason.SCOPE_RETIRED,
+            "OAuthPermissionsException",
+            400,
+            NOT_APPROVED,
+            f"none: the platform retired {scope} for every app",
+        )
     if scope not in facts.token_scopes:
-        return Denial(Reason.SCOPE_NOT_IN_TOKEN, "OAuthPermissionsException", 400,
-                      missing_scope_message(scope),
-                      f"the user must re-authorize with scope={scope}")
+        return Denial(
+            Reason.SCOPE_NOT_IN_TOKEN,
+            "OAuthPermissionsException",
+            400,
+            missing_scope_message(scope),
+            f"the user must re-authorize with scope={scope}",
+        )
     if mode is Mode.SANDBOX:
         if not facts.user_is_sandbox_user:
-            return Denial(Reason.NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
-                          NOT_SANDBOX_USER,
-                          "the app's owner must invite the user as a sandbox user, and the "
-                          "user must accept")
+            return Denial(
+                Reason.NOT_SANDBOX_USER,
+                "OAuthForbiddenException",
+                403,
+                NOT_SANDBOX_USER,
+                "the app's owner must invite the user as a sandbox user, and the user must accept",
+            )
         if not facts.data_owner_is_sandbox_user:
             # The legacy platform limited a sandbox app to its sandbox users' data.
-            return Denial(Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
-                          DATA_OWNER_NOT_SANDBOX_USER,
-                          "the user whose data is requested must be invited as a sandbox user "
-                          "and accept, or the app must go live")
+            return Denial(
+                Reason.DATA_OWNER_NOT_SANDBOX_USER,
+                "OAuthForbiddenException",
+                403,
+                DATA_OWNER_NOT_SANDBOX_USER,
+                "the user whose data is requested must be invited as a sandbox user "
+                "and accept, or the app must go live",
+            )
         return None
     if not live_mode_permits(facts.app_approved_scopes, scope, facts.unreviewed_live_allowed):
-        return Denial(Reason.NOT_APPROVED, "OAuthPermissionsException", 400, NOT_APPROVED,
-                      f"the app must be approved for {scope}")
+        return Denial(
+            Reason.NOT_APPROVED,
+            "OAuthPermissionsException",
+            400,
+            NOT_APPROVED,
+            f"the app must be approved for {scope}",
+        )
     return None

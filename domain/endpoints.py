@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from domain.errors import InvalidInputError
 
 BASIC, PUBLIC, FOLLOWERS, RELATIONSHIPS, LIKES, COMMENTS = (
-    "basic", "public_content", "follower_list", "relationships", "likes", "comments",
+    "basic",
+    "public_content",
+    "follower_list",
+    "relationships",
+    "likes",
+    "comments",
 )
 
 
@@ -25,8 +30,7 @@ class Route:
     other_user_scopes: tuple[str, ...] | None = None  # when {id} / the media is not the user's
 
 
-def _route(method: str, template: str, *scopes: str,
-           other: tuple[str, ...] | None = None) -> Route:
+def _route(method: str, template: str, *scopes: str, other: tuple[str, ...] | None = None) -> Route:
     # The first placeholder is the subject (user or media); any later one is just a segment.
     regex = re.sub(r"\{[a-z_]+\}", r"(?P<id>[^/]+)", template.rstrip("/"), count=1)
     regex = re.sub(r"\{[a-z_]+\}", r"[^/]+", regex)
@@ -76,8 +80,11 @@ def data_owner(
     owner = resource_owner
     if path.startswith("/users/"):
         owner = next(
-            (match.groupdict().get("id") for route in ROUTES
-             if route.method == method and (match := route.pattern.match(path)) is not None),
+            (
+                match.groupdict().get("id")
+                for route in ROUTES
+                if route.method == method and (match := route.pattern.match(path)) is not None
+            ),
             None,
         )
     if owner is None or owner == "self" or (token_user is not None and owner == token_user):

@@ -463,8 +463,9 @@ class ReadsBusyError(ProjectionTimeoutError):
 
     def __init__(self, waiting: int) -> None:
         LedgerError.__init__(
-            self, f"{waiting} reads already wait for the read models to reach a log position; "
-            "retry the read"
+            self,
+            f"{waiting} reads already wait for the read models to reach a log position; "
+            "retry the read",
         )
         self.waiting = waiting
 

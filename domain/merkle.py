@@ -265,11 +265,7 @@ def verify_consistency(
     if not 0 <= old_size <= new_size:
         return False
     if old_size == new_size:
-        return (
-            not proof
-            and old_root == new_root
-            and (old_size != 0 or old_root == EMPTY_ROOT)
-        )
+        return not proof and old_root == new_root and (old_size != 0 or old_root == EMPTY_ROOT)
     if old_size == 0:
         return False
     if not proof:

@@ -137,19 +137,23 @@ class ScopeCatalogue(Aggregate):
         """Adds a scope (as public_content and follower_list were in November 2015)."""
         _require_platform(actor, "introduce a scope")
         if not re.fullmatch(r"[a-z0-9_]*[a-z0-9][a-z0-9_]*", name):
-            raise InvalidInputError(
-                "A scope name is lower-case letters, digits and underscores"
-            )
+            raise InvalidInputError("A scope name is lower-case letters, digits and underscores")
         if not description.strip():
             raise InvalidInputError("A scope needs a description")
         if name in self.scopes:
             raise PolicyUnchangedError(f"The scope {name} already exists")
-        self._introduced(name, description, applications_open, actor.principal,
-                         actor.role.value, reason)
+        self._introduced(
+            name, description, applications_open, actor.principal, actor.role.value, reason
+        )
 
     @event("ScopeIntroduced")
     def _introduced(
-        self, scope: str, description: str, applications_open: bool, actor: str, role: str,
+        self,
+        scope: str,
+        description: str,
+        applications_open: bool,
+        actor: str,
+        role: str,
         reason: str,
     ) -> None:
         self.scopes[scope] = ScopePolicy(description, applications_open)
@@ -221,4 +225,3 @@ class ScopeCatalogue(Aggregate):
     @event("UnreviewedAppsMovedToSandbox")
     def _unreviewed_moved_to_sandbox(self, actor: str, role: str, reason: str) -> None:
         self.unreviewed_live_allowed = False
-

@@ -41,8 +41,9 @@ class SignInAttempts:
         """The record once another wrong password arrives at ``now``."""
         if self.window_has_passed(now):
             return SignInAttempts.first(now)
-        return SignInAttempts(self.failures + 1, self.first_failure_at,
-                              max(self.last_failure_at, now))
+        return SignInAttempts(
+            self.failures + 1, self.first_failure_at, max(self.last_failure_at, now)
+        )
 
     def after_attempt(self, now: datetime) -> SignInAttempts:
         """The record once a password arrives at ``now`` to be checked: refused while locked,

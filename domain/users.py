@@ -29,9 +29,7 @@ def validate_username(username: str) -> str:
     segments, not people). Case is kept for display; users are told apart by the canonical form
     (``domain.identity.canonical_username``)."""
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
-        raise InvalidInputError(
-            "A username is 1 to 30 letters, digits, periods or underscores"
-        )
+        raise InvalidInputError("A username is 1 to 30 letters, digits, periods or underscores")
     if not username.strip("."):
         raise InvalidInputError("A username must not be made of periods only")
     return username

@@ -48,8 +48,7 @@ def shown_safely(value: str) -> str:
     """``value`` with each hidden character (see ``_HIDDEN_CATEGORIES``) replaced by U+FFFD, so
     a name recorded before they were refused is shown as what it is."""
     return "".join(
-        "\ufffd" if unicodedata.category(char) in _HIDDEN_CATEGORIES else char
-        for char in value
+        "\ufffd" if unicodedata.category(char) in _HIDDEN_CATEGORIES else char for char in value
     )
 
 

@@ -48,8 +48,9 @@ class EndedSessions:
         with self.db.write_transaction() as cur:
             cur.execute(self.db.sql(_PURGE), {"now": now})
             if expires_at > now:
-                cur.execute(self.db.sql(_END),
-                            {"digest": self.digest(nonce), "expires_at": expires_at})
+                cur.execute(
+                    self.db.sql(_END), {"digest": self.digest(nonce), "expires_at": expires_at}
+                )
 
     def has_ended(self, nonce: str) -> bool:
         return self.db.read_one(self.db.sql(_FIND), {"digest": self.digest(nonce)}) is not None

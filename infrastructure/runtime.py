@@ -72,20 +72,32 @@ def open_runtime_on(
     throttle.create_table()
     ended_sessions = EndedSessions(db, ledger.hasher)
     ended_sessions.create_table()
-    runtime = Runtime(ledger, db, projector, ReadModel(db, ledger.hasher, ledger.position),
-                      throttle, ended_sessions, trail)
+    runtime = Runtime(
+        ledger,
+        db,
+        projector,
+        ReadModel(db, ledger.hasher, ledger.position),
+        throttle,
+        ended_sessions,
+        trail,
+    )
     if run_projector:
         runtime.runner = ProjectorRunner(projector).start()
     return runtime
 
 
-def open_runtime(settings: Settings, *, run_projector: bool = True,
-                 clock: Callable[[], datetime] | None = None) -> Runtime:
+def open_runtime(
+    settings: Settings, *, run_projector: bool = True, clock: Callable[[], datetime] | None = None
+) -> Runtime:
     from infrastructure.persistence import ensure_postgres_schema, eventsourcing_env
     from infrastructure.settings import audit_config, secret_key_bytes
 
     if settings.database_url and settings.postgres_schema:
         ensure_postgres_schema(settings.database_url, settings.postgres_schema)
-    return open_runtime_on(eventsourcing_env(settings), secret_key=secret_key_bytes(settings),
-                           clock=clock, run_projector=run_projector,
-                           audit=audit_config(settings))
+    return open_runtime_on(
+        eventsourcing_env(settings),
+        secret_key=secret_key_bytes(settings),
+        clock=clock,
+        run_projector=run_projector,
+        audit=audit_config(settings),
+    )

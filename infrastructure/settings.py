@@ -90,10 +90,12 @@ class Settings(BaseSettings):
         description="More trusted verifier keys (e.g. retired signers'), comma- or "
         "space-separated; the signer's own verifier key is always trusted.",
     )
-    checkpoint_origin: str = Field(default="token-ledger", min_length=1,
-                                   description="The log's name in its checkpoints.")
+    checkpoint_origin: str = Field(
+        default="token-ledger", min_length=1, description="The log's name in its checkpoints."
+    )
     checkpoint_interval: float = Field(
-        default=3600, ge=0,
+        default=3600,
+        ge=0,
         description="Seconds between automatic checkpoints (when the log grew); 0 = off.",
     )
 
@@ -160,14 +162,16 @@ def audit_config(settings: Settings) -> AuditConfig:
         if configured is not None and configured.get_secret_value().strip():
             signer = cp.parse_signer_key(configured.get_secret_value())
         elif settings.is_development:
-            seed = hmac.new(secret_key_bytes(settings), b"checkpoint signer key",
-                            hashlib.sha256).digest()
+            seed = hmac.new(
+                secret_key_bytes(settings), b"checkpoint signer key", hashlib.sha256
+            ).digest()
             text, _ = cp.generate_key(DEVELOPMENT_CHECKPOINT_KEY_NAME, seed)
             signer = cp.parse_signer_key(text)
-        verifiers = tuple(cp.parse_verifier_key(key)
-                          for key in settings.checkpoint_verifier_keys.replace(",", " ").split())
+        verifiers = tuple(
+            cp.parse_verifier_key(key)
+            for key in settings.checkpoint_verifier_keys.replace(",", " ").split()
+        )
         cp.Checkpoint(settings.checkpoint_origin, 0, bytes(32)).body()  # checks the origin
     except cp.CheckpointError as exc:
         raise SettingsError(f"invalid LEDGER_CHECKPOINT_* settings: {exc}") from None
-    return AuditConfig(settings.checkpoint_origin, signer, verifiers,
-                       settings.checkpoint_interval)
+    return AuditConfig(settings.checkpoint_origin, signer, verifiers, settings.checkpoint_interval)

@@ -48,8 +48,10 @@ ON CONFLICT (username_digest) DO UPDATE SET
                            ELSE f.last_failure_at END
 WHERE NOT (f.failures >= :max_failures AND :now - f.last_failure_at < :lockout)
 RETURNING failures, first_failure_at, last_failure_at"""
-_READ = ("SELECT failures, first_failure_at, last_failure_at FROM sign_in_failures "
-         "WHERE username_digest = :digest")
+_READ = (
+    "SELECT failures, first_failure_at, last_failure_at FROM sign_in_failures "
+    "WHERE username_digest = :digest"
+)
 _CLEAR = "DELETE FROM sign_in_failures WHERE username_digest = :digest"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -89,9 +91,13 @@ class SignInThrottle:
         """Counts a password arriving at ``now`` as a failure before it is checked, and answers
         the record it leaves; ``SignInThrottledError``, counting nothing, while the username is
         locked."""
-        params = {"digest": self.digest(username), "now": micros(now),
-                  "window": FAILURE_WINDOW // _MICROSECOND, "max_failures": MAX_FAILURES,
-                  "lockout": LOCKOUT // _MICROSECOND}
+        params = {
+            "digest": self.digest(username),
+            "now": micros(now),
+            "window": FAILURE_WINDOW // _MICROSECOND,
+            "max_failures": MAX_FAILURES,
+            "lockout": LOCKOUT // _MICROSECOND,
+        }
         with self.db.write_transaction() as cur:
             cur.execute(self.db.sql(_COUNT_ATTEMPT), params)
             counted = cur.fetchone()

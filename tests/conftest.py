@@ -98,8 +98,7 @@ def runtime(ledger_env: dict[str, str], clock: Clock) -> Iterator[Runtime]:
     project deterministically with ``runtime.projector.catch_up()`` (or ``acknowledge``)."""
     from infrastructure.runtime import open_runtime_on
 
-    rt = open_runtime_on(ledger_env, secret_key=TEST_SECRET_KEY, clock=clock,
-                         run_projector=False)
+    rt = open_runtime_on(ledger_env, secret_key=TEST_SECRET_KEY, clock=clock, run_projector=False)
     try:
         yield rt
     finally:

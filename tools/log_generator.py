@@ -261,23 +261,100 @@ USE_CASE_SCOPES = {
     "own_content": ("basic",),
     "broadcasters_and_publishers": ("basic", "public_content", "comments"),
     "brands_and_advertisers": (
-        "basic", "public_content", "comments", "relationships", "likes", "follower_list",
+        "basic",
+        "public_content",
+        "comments",
+        "relationships",
+        "likes",
+        "follower_list",
     ),
 }
 NEW_SCOPE = "media_insights"
 RETIRED_SCOPE = "relationships"
 
-FIRST = ("Ada", "Ben", "Chloe", "Dev", "Ema", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea",
-         "Mo", "Nia", "Oli", "Pia", "Raj", "Sol", "Tea", "Uma", "Vic", "Wen", "Xu", "Yas", "Zoe")
-LAST = ("Abe", "Bauer", "Costa", "Diaz", "Eze", "Fox", "Gray", "Haas", "Ito", "Jain", "Kim",
-        "Lund", "Mori", "Novak", "Ortiz", "Park", "Quinn", "Rossi", "Sato", "Tan", "Ueda", "Vega")
-APP_WORDS = ("Photo", "Snap", "Print", "Frame", "Story", "Feed", "Brand", "Pixel", "Gallery",
-             "Insight", "Moment", "Lens", "Album", "Post", "Trend", "Social")
+FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ema",
+    "Femi",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kai",
+    "Lea",
+    "Mo",
+    "Nia",
+    "Oli",
+    "Pia",
+    "Raj",
+    "Sol",
+    "Tea",
+    "Uma",
+    "Vic",
+    "Wen",
+    "Xu",
+    "Yas",
+    "Zoe",
+)
+LAST = (
+    "Abe",
+    "Bauer",
+    "Costa",
+    "Diaz",
+    "Eze",
+    "Fox",
+    "Gray",
+    "Haas",
+    "Ito",
+    "Jain",
+    "Kim",
+    "Lund",
+    "Mori",
+    "Novak",
+    "Ortiz",
+    "Park",
+    "Quinn",
+    "Rossi",
+    "Sato",
+    "Tan",
+    "Ueda",
+    "Vega",
+)
+APP_WORDS = (
+    "Photo",
+    "Snap",
+    "Print",
+    "Frame",
+    "Story",
+    "Feed",
+    "Brand",
+    "Pixel",
+    "Gallery",
+    "Insight",
+    "Moment",
+    "Lens",
+    "Album",
+    "Post",
+    "Trend",
+    "Social",
+)
 APP_KINDS = ("Printer", "Scheduler", "Analytics", "Widget", "Backup", "Studio", "Wall", "Finder")
-REVOKE_REASONS = ("user signed out everywhere", "lost phone", "no longer uses the app",
-                  "suspicious activity", "app uninstalled", "")
-REJECT_REASONS = ("not shown in the screencast", "use case does not need it",
-                  "privacy policy does not cover it")
+REVOKE_REASONS = (
+    "user signed out everywhere",
+    "lost phone",
+    "no longer uses the app",
+    "suspicious activity",
+    "app uninstalled",
+    "",
+)
+REJECT_REASONS = (
+    "not shown in the screencast",
+    "use case does not need it",
+    "privacy policy does not cover it",
+)
 
 
 @dataclass
@@ -455,17 +532,47 @@ class LogGenerator:
         action = self.rng.choices(self._ACTIONS, self._weights())[0]
         getattr(self, f"_{action}")()
 
-    _ACTIONS = ("authorize", "implicit", "revoke", "expire", "deauthorize", "invite", "accept",
-                "remove_sandbox_user", "submit_review", "decide", "go_live", "rotate_secret",
-                "security", "disable", "enable", "withdraw_approval", "replay",
-                "return_to_sandbox")
+    _ACTIONS = (
+        "authorize",
+        "implicit",
+        "revoke",
+        "expire",
+        "deauthorize",
+        "invite",
+        "accept",
+        "remove_sandbox_user",
+        "submit_review",
+        "decide",
+        "go_live",
+        "rotate_secret",
+        "security",
+        "disable",
+        "enable",
+        "withdraw_approval",
+        "replay",
+        "return_to_sandbox",
+    )
 
     def _weights(self) -> list[float]:
         return [
-            60.0, 5.0, 8.0 if self.tokens else 0.0, 0.4 if self.tokens else 0.0,
-            2.5 if self.grants else 0.0, 2.5, 3.0 if self.invitations else 0.0, 0.2,
-            1.5, 6.0 if self.decisions else 0.0, 3.0 if self.to_go_live else 0.0, 0.1,
-            0.1, 0.02, 0.02 if self.disabled else 0.0, 0.03, 0.05, 0.03,
+            60.0,
+            5.0,
+            8.0 if self.tokens else 0.0,
+            0.4 if self.tokens else 0.0,
+            2.5 if self.grants else 0.0,
+            2.5,
+            3.0 if self.invitations else 0.0,
+            0.2,
+            1.5,
+            6.0 if self.decisions else 0.0,
+            3.0 if self.to_go_live else 0.0,
+            0.1,
+            0.1,
+            0.02,
+            0.02 if self.disabled else 0.0,
+            0.03,
+            0.05,
+            0.03,
         ]
 
     def _milestone(self, what: str) -> None:
@@ -476,33 +583,61 @@ class LogGenerator:
         policy = catalogue.scopes.get(what.partition(":")[2])
         if what == "allow_unreviewed_live":
             if not catalogue.unreviewed_live_allowed:
-                self._do("allow_unreviewed_live", ops.allow_unreviewed_live, PLATFORM,
-                         "Apps may go live without review, as before the review process")
+                self._do(
+                    "allow_unreviewed_live",
+                    ops.allow_unreviewed_live,
+                    PLATFORM,
+                    "Apps may go live without review, as before the review process",
+                )
         elif what == "move_unreviewed_to_sandbox":
             if catalogue.unreviewed_live_allowed:
-                self._do("move_unreviewed_apps_to_sandbox", ops.move_unreviewed_apps_to_sandbox,
-                         PLATFORM, "June 2016: every app without an approved review is in sandbox")
+                self._do(
+                    "move_unreviewed_apps_to_sandbox",
+                    ops.move_unreviewed_apps_to_sandbox,
+                    PLATFORM,
+                    "June 2016: every app without an approved review is in sandbox",
+                )
         elif what.startswith("reopen:"):
             if policy and not policy.retired and not policy.applications_open:
-                self._do("reopen_scope_applications", ops.reopen_scope_applications,
-                         what.split(":")[1], PLATFORM, "The review process accepts applications")
+                self._do(
+                    "reopen_scope_applications",
+                    ops.reopen_scope_applications,
+                    what.split(":")[1],
+                    PLATFORM,
+                    "The review process accepts applications",
+                )
         elif what.startswith("close:"):
             if policy and not policy.retired and policy.applications_open:
-                self._do("close_scope_applications", ops.close_scope_applications,
-                         what.split(":")[1], PLATFORM, "Late 2017: applications are closed")
+                self._do(
+                    "close_scope_applications",
+                    ops.close_scope_applications,
+                    what.split(":")[1],
+                    PLATFORM,
+                    "Late 2017: applications are closed",
+                )
         elif what == "introduce_scope":
             if NEW_SCOPE not in catalogue.scopes:
-                self._do("introduce_scope", ops.introduce_scope, NEW_SCOPE,
-                         "to read insights on a business account's media",
-                         applications_open=False, actor=PLATFORM,
-                         reason="New API for businesses")
+                self._do(
+                    "introduce_scope",
+                    ops.introduce_scope,
+                    NEW_SCOPE,
+                    "to read insights on a business account's media",
+                    applications_open=False,
+                    actor=PLATFORM,
+                    reason="New API for businesses",
+                )
         elif what == "first_reviews":
             for a in (0, 1):  # the first two apps seek review early: every log has reviews
                 self._submit_review(a)
         elif what == "retire":
             if not catalogue.scopes[RETIRED_SCOPE].retired:
-                self._do("retire_scope", ops.retire_scope, RETIRED_SCOPE, PLATFORM,
-                         "April 2018: the scope is switched off for every app")
+                self._do(
+                    "retire_scope",
+                    ops.retire_scope,
+                    RETIRED_SCOPE,
+                    PLATFORM,
+                    "April 2018: the scope is switched off for every app",
+                )
         else:
             before = self.made
             for _ in range(10):  # each log has one at least, if at all possible
@@ -520,8 +655,17 @@ class LogGenerator:
         i = len(self.usernames)
         name = f"{self.prefix}{'dev' if developer else 'user'}_{i:06d}"
         picture = None if self.rng.random() < 0.2 else f"https://pics.example/{name}.jpg"
-        if self._do("register_user", self.uow.register_user, name, self._full_name(), picture,
-                    Actor.user(name)) is None:
+        if (
+            self._do(
+                "register_user",
+                self.uow.register_user,
+                name,
+                self._full_name(),
+                picture,
+                Actor.user(name),
+            )
+            is None
+        ):
             return None
         self.usernames.append(name)
         self.user_index[user_id(name)] = i
@@ -548,17 +692,30 @@ class LogGenerator:
         if len(self.apps) < 2:  # even a small log has reviews, one after a details update
             detailed, seeks_review = len(self.apps) == 0, True
         registered = self._do(
-            "register_app", self.uow.register_app, owner=owner, name=title,
-            description=f"{title}: does things with your photos", website=f"https://{slug}.example",
-            redirect_uris=uris, actor=Actor.developer(owner),
+            "register_app",
+            self.uow.register_app,
+            owner=owner,
+            name=title,
+            description=f"{title}: does things with your photos",
+            website=f"https://{slug}.example",
+            redirect_uris=uris,
+            actor=Actor.developer(owner),
             company_name=f"{title} Ltd" if detailed else None,
             contact_email=f"{owner}@{slug}.example" if detailed else None,
             privacy_policy_url=f"https://{slug}.example/privacy" if detailed else None,
         )
         if registered is None:
             return
-        app = _App(len(self.apps), registered.client_id, UUID(hex=registered.client_id),
-                   registered.client_secret, owner, redirect, not detailed, seeks_review)
+        app = _App(
+            len(self.apps),
+            registered.client_id,
+            UUID(hex=registered.client_id),
+            registered.client_secret,
+            owner,
+            redirect,
+            not detailed,
+            seeks_review,
+        )
         self.apps.append(app)
         self.apps_owned[owner] += 1
         if self._catalogue().unreviewed_live_allowed and rng.random() < 0.5:
@@ -621,15 +778,19 @@ class LogGenerator:
             if a < 0:
                 a = self._popular(self._live)
             state = self._app(a)
-            allowed = [s for s in usable
-                       if state.live_permits(s, catalogue.unreviewed_live_allowed)]
+            allowed = [
+                s for s in usable if state.live_permits(s, catalogue.unreviewed_live_allowed)
+            ]
         else:
             if not self._sandbox:
                 return None
             a = self._popular(self._sandbox)
             state = self._app(a)
-            members = [self.user_index[uid] for uid in state.sandbox_users
-                       if state.is_sandbox_user(uid) and uid in self.user_index]
+            members = [
+                self.user_index[uid]
+                for uid in state.sandbox_users
+                if state.is_sandbox_user(uid) and uid in self.user_index
+            ]
             if not members:
                 return None
             u = rng.choice(members)
@@ -651,9 +812,13 @@ class LogGenerator:
         username = self.usernames[u]
         param = None if scopes == (BASIC,) and self.rng.random() < 0.5 else " ".join(scopes)
         authorized = self._do(
-            "authorize_implicit" if implicit else "authorize", self.uow.authorize,
-            client_id=app.client_id, username=username, redirect_uri=app.redirect_uri,
-            scope=param, response_type="token" if implicit else "code",
+            "authorize_implicit" if implicit else "authorize",
+            self.uow.authorize,
+            client_id=app.client_id,
+            username=username,
+            redirect_uri=app.redirect_uri,
+            scope=param,
+            response_type="token" if implicit else "code",
         )
         if authorized is None:
             return
@@ -670,8 +835,12 @@ class LogGenerator:
         if self.rng.random() < 0.03:
             return  # the user never came back from the redirect
         issued = self._do(
-            "exchange_code", self.uow.exchange_code, client_id=app.client_id,
-            client_secret=app.secret, redirect_uri=app.redirect_uri, code=authorized.code,
+            "exchange_code",
+            self.uow.exchange_code,
+            client_id=app.client_id,
+            client_secret=app.secret,
+            redirect_uri=app.redirect_uri,
+            code=authorized.code,
         )
         if issued is None:
             return
@@ -679,9 +848,14 @@ class LogGenerator:
         if self._replay_next:
             self._replay_next = False
             # The code is redeemed again (a leaked redirect): refused, and the token revoked.
-            self._do("exchange_code_replayed", self.uow.exchange_code, client_id=app.client_id,
-                     client_secret=app.secret, redirect_uri=app.redirect_uri,
-                     code=authorized.code)
+            self._do(
+                "exchange_code_replayed",
+                self.uow.exchange_code,
+                client_id=app.client_id,
+                client_secret=app.secret,
+                redirect_uri=app.redirect_uri,
+                code=authorized.code,
+            )
             self.tokens.pop()
 
     _replay_next = False
@@ -697,14 +871,16 @@ class LogGenerator:
                 break
         self._replay_next = False
 
-    def _issued(self, access_token: str, token: UUID, u: int, a: int,
-                scopes: tuple[str, ...]) -> None:
+    def _issued(
+        self, access_token: str, token: UUID, u: int, a: int, scopes: tuple[str, ...]
+    ) -> None:
         self.tokens.append((token, u, a))
         if len(self.tokens) > 50_000:
             del self.tokens[:10_000]  # old tokens are rarely revoked by hand
         if self.sample_size:
-            candidate = _Candidate(access_token, token, u, a, tuple(scopes),
-                                   self.grant_epoch[(u, a)])
+            candidate = _Candidate(
+                access_token, token, u, a, tuple(scopes), self.grant_epoch[(u, a)]
+            )
             room = 5 * self.sample_size
             self.issued += 1
             if len(self.candidates) < room:
@@ -736,14 +912,24 @@ class LogGenerator:
             actor = Actor.developer(app.owner)
         else:
             actor = PLATFORM
-        self._do("revoke_token", self.uow.revoke_token, actor, token_id=token,
-                 reason=self.rng.choice(REVOKE_REASONS))
+        self._do(
+            "revoke_token",
+            self.uow.revoke_token,
+            actor,
+            token_id=token,
+            reason=self.rng.choice(REVOKE_REASONS),
+        )
 
     def _expire(self) -> None:
         taken = self._take_token()
         if taken is not None:
-            self._do("expire_token", self.uow.expire_token, taken[0], PLATFORM,
-                     "expired by the platform's sweep of unused tokens")
+            self._do(
+                "expire_token",
+                self.uow.expire_token,
+                taken[0],
+                PLATFORM,
+                "expired by the platform's sweep of unused tokens",
+            )
 
     def _deauthorize(self) -> None:
         if not self.grants:
@@ -754,8 +940,17 @@ class LogGenerator:
             return
         username = self.usernames[u]
         actor = Actor.user(username) if self.rng.random() < 0.9 else PLATFORM
-        if self._do("deauthorize", self.uow.deauthorize, self.apps[a].client_id, username, actor,
-                    "removed from the user's authorized apps") is not None:
+        if (
+            self._do(
+                "deauthorize",
+                self.uow.deauthorize,
+                self.apps[a].client_id,
+                username,
+                actor,
+                "removed from the user's authorized apps",
+            )
+            is not None
+        ):
             self.grant_epoch[(u, a)] += 1
 
     # --- sandbox users ----------------------------------------------------------------------
@@ -773,8 +968,16 @@ class LogGenerator:
         if uid in state.sandbox_users or len(self._user(u).sandbox_apps) >= 5:
             return
         app = self.apps[a]
-        if self._do("invite_sandbox_user", self.uow.invite_sandbox_user, app.client_id,
-                    self.usernames[u], Actor.developer(app.owner)) is not None:
+        if (
+            self._do(
+                "invite_sandbox_user",
+                self.uow.invite_sandbox_user,
+                app.client_id,
+                self.usernames[u],
+                Actor.developer(app.owner),
+            )
+            is not None
+        ):
             self.invitations.append((a, u))
 
     def _accept(self) -> None:
@@ -785,26 +988,44 @@ class LogGenerator:
         username = self.usernames[u]
         if self.rng.random() < 0.1 or len(self._user(u).sandbox_apps) >= 5:
             # Never accepted: the owner withdraws the invitation.
-            self._do("remove_sandbox_user", self.uow.remove_sandbox_user, app.client_id,
-                     username, Actor.developer(app.owner), "invitation not accepted")
+            self._do(
+                "remove_sandbox_user",
+                self.uow.remove_sandbox_user,
+                app.client_id,
+                username,
+                Actor.developer(app.owner),
+                "invitation not accepted",
+            )
             return
-        self._do("accept_sandbox_invitation", self.uow.accept_sandbox_invitation,
-                 app.client_id, username, Actor.user(username))
+        self._do(
+            "accept_sandbox_invitation",
+            self.uow.accept_sandbox_invitation,
+            app.client_id,
+            username,
+            Actor.user(username),
+        )
 
     def _remove_sandbox_user(self) -> None:
         for _ in range(10):
             a = self.rng.randrange(len(self.apps))
             state = self._app(a)
-            members = [uid for uid in state.sandbox_users
-                       if state.is_sandbox_user(uid) and uid != state.owner_id
-                       and uid in self.user_index]
+            members = [
+                uid
+                for uid in state.sandbox_users
+                if state.is_sandbox_user(uid) and uid != state.owner_id and uid in self.user_index
+            ]
             if members:
                 username = self.usernames[self.user_index[self.rng.choice(members)]]
                 leaving = self.rng.random() < 0.5
                 actor = Actor.user(username) if leaving else Actor.developer(self.apps[a].owner)
-                self._do("remove_sandbox_user", self.uow.remove_sandbox_user,
-                         self.apps[a].client_id, username, actor,
-                         "left the beta" if leaving else "beta test finished")
+                self._do(
+                    "remove_sandbox_user",
+                    self.uow.remove_sandbox_user,
+                    self.apps[a].client_id,
+                    username,
+                    actor,
+                    "left the beta" if leaving else "beta test finished",
+                )
                 return
 
     # --- reviews ----------------------------------------------------------------------------
@@ -819,28 +1040,47 @@ class LogGenerator:
             return
         app = self.apps[a]
         state = self._app(a)
-        if (not app.seeks_review or state.open_review_id is not None or state.disabled
-                or app.reviews >= 3):
+        if (
+            not app.seeks_review
+            or state.open_review_id is not None
+            or state.disabled
+            or app.reviews >= 3
+        ):
             return
         if state.approved_scopes and rng.random() < 0.7:
             return  # most approved apps are content with what they have
         catalogue = self._catalogue()
         case = rng.choices(tuple(USE_CASE_SCOPES), (5, 3, 2))[0]
-        open_ = [s for s in USE_CASE_SCOPES[case]
-                 if catalogue.scopes[s].applications_open and not catalogue.scopes[s].retired]
+        open_ = [
+            s
+            for s in USE_CASE_SCOPES[case]
+            if catalogue.scopes[s].applications_open and not catalogue.scopes[s].retired
+        ]
         if not open_:
             return
         wanted = [s for s in open_ if s == BASIC or rng.random() < 0.5] or [open_[0]]
         owner = Actor.developer(app.owner)
         if app.needs_details:
             slug = app.redirect_uri.split("/")[2]
-            if self._do("update_app_details", self.uow.update_app_details, app.client_id, owner,
-                        company_name=f"{state.name} Inc", contact_email=f"team@{slug}",
-                        privacy_policy_url=f"https://{slug}/privacy") is None:
+            if (
+                self._do(
+                    "update_app_details",
+                    self.uow.update_app_details,
+                    app.client_id,
+                    owner,
+                    company_name=f"{state.name} Inc",
+                    contact_email=f"team@{slug}",
+                    privacy_policy_url=f"https://{slug}/privacy",
+                )
+                is None
+            ):
                 return
             app.needs_details = False
         created = self._do(
-            "submit_review", self.uow.submit_review, app.client_id, use_case=case,
+            "submit_review",
+            self.uow.submit_review,
+            app.client_id,
+            use_case=case,
             permissions={s: f"{state.name} uses {s} to show users their photos" for s in wanted},
             screencast_url=f"https://{app.redirect_uri.split('/')[2]}/screencast.mp4",
             actor=owner,
@@ -858,14 +1098,27 @@ class LogGenerator:
         approve = self.rng.random() < (0.9 if scope == BASIC else 0.7)
         reason = "fits the use case" if approve else self.rng.choice(REJECT_REASONS)
         reviewer = self.rng.choice(REVIEWERS)
-        decided = self._do("decide_review", self.uow.decide_review, review, scope,
-                           approve=approve, reason=reason, actor=reviewer)
+        decided = self._do(
+            "decide_review",
+            self.uow.decide_review,
+            review,
+            scope,
+            approve=approve,
+            reason=reason,
+            actor=reviewer,
+        )
         if decided is None and approve:
             # Not approvable any more (the scope was retired meanwhile): rejected instead.
             approve = False
-            decided = self._do("decide_review", self.uow.decide_review, review, scope,
-                               approve=False, reason="the permission was retired",
-                               actor=reviewer)
+            decided = self._do(
+                "decide_review",
+                self.uow.decide_review,
+                review,
+                scope,
+                approve=False,
+                reason="the permission was retired",
+                actor=reviewer,
+            )
         if decided is None:
             return
         if approve:
@@ -882,26 +1135,39 @@ class LogGenerator:
         live = state.effective_mode(self._catalogue().unreviewed_live_allowed) is Mode.LIVE
         if live or state.disabled or not state.is_approved:
             return
-        self._do("go_live", self.uow.go_live, self.apps[a].client_id,
-                 Actor.developer(self.apps[a].owner))
+        self._do(
+            "go_live", self.uow.go_live, self.apps[a].client_id, Actor.developer(self.apps[a].owner)
+        )
         self._dirty = True
 
     # --- owners' and the platform's rare actions --------------------------------------------
 
     def _rotate_secret(self) -> None:
         app = self.apps[self.rng.randrange(len(self.apps))]
-        rotated = self._do("rotate_client_secret", self.uow.rotate_client_secret, app.client_id,
-                           Actor.developer(app.owner))
+        rotated = self._do(
+            "rotate_client_secret",
+            self.uow.rotate_client_secret,
+            app.client_id,
+            Actor.developer(app.owner),
+        )
         if rotated is not None:
             app.secret = rotated.client_secret
 
     def _security(self) -> None:
         app = self.apps[self.rng.randrange(len(self.apps))]
         state = self._app(app.index)
-        changes = ({"disable_implicit": True} if not state.implicit_disabled
-                   else {"enforce_signed_requests": not state.signed_requests_enforced})
-        self._do("change_app_security", self.uow.change_app_security, app.client_id,
-                 Actor.developer(app.owner), **changes)
+        changes = (
+            {"disable_implicit": True}
+            if not state.implicit_disabled
+            else {"enforce_signed_requests": not state.signed_requests_enforced}
+        )
+        self._do(
+            "change_app_security",
+            self.uow.change_app_security,
+            app.client_id,
+            Actor.developer(app.owner),
+            **changes,
+        )
 
     def _disable(self) -> None:
         self._refresh()
@@ -909,8 +1175,16 @@ class LogGenerator:
         if not pool:
             return
         a = self.rng.choice(pool)  # any app, popular or not
-        if self._do("disable_app", self.uow.disable_app, self.apps[a].client_id, PLATFORM,
-                    "violates the platform policy") is not None:
+        if (
+            self._do(
+                "disable_app",
+                self.uow.disable_app,
+                self.apps[a].client_id,
+                PLATFORM,
+                "violates the platform policy",
+            )
+            is not None
+        ):
             self.disabled.append(a)
             self._dirty = True
 
@@ -918,8 +1192,9 @@ class LogGenerator:
         if not self.disabled:
             return
         a = self.disabled.pop(self.rng.randrange(len(self.disabled)))
-        self._do("enable_app", self.uow.enable_app, self.apps[a].client_id, PLATFORM,
-                 "appeal accepted")
+        self._do(
+            "enable_app", self.uow.enable_app, self.apps[a].client_id, PLATFORM, "appeal accepted"
+        )
         self._dirty = True
 
     def _withdraw_approval(self) -> None:
@@ -928,9 +1203,14 @@ class LogGenerator:
             state = self._app(a)
             extra = [s for s in state.approved_scopes if s != BASIC]
             if extra:
-                self._do("withdraw_approval", self.uow.withdraw_approval,
-                         self.apps[a].client_id, self.rng.choice(extra), PLATFORM,
-                         "the app no longer uses the permission as described")
+                self._do(
+                    "withdraw_approval",
+                    self.uow.withdraw_approval,
+                    self.apps[a].client_id,
+                    self.rng.choice(extra),
+                    PLATFORM,
+                    "the app no longer uses the permission as described",
+                )
                 self._dirty = True
                 return
 
@@ -939,8 +1219,15 @@ class LogGenerator:
         if not self._live:
             return
         a = self.rng.choice(self._live)
-        if self._do("return_to_sandbox", self.uow.return_to_sandbox, self.apps[a].client_id,
-                    Actor.developer(self.apps[a].owner)) is not None:
+        if (
+            self._do(
+                "return_to_sandbox",
+                self.uow.return_to_sandbox,
+                self.apps[a].client_id,
+                Actor.developer(self.apps[a].owner),
+            )
+            is not None
+        ):
             self.to_go_live.append(a)  # back live after the owner's maintenance
             self._dirty = True
 
@@ -978,8 +1265,12 @@ class LogGenerator:
                 answers.append(decide(facts, scope))
             decision = next((d for d in answers if d.allowed), answers[0])
             sample = SampleToken(
-                c.access_token, c.token_id.hex, app.client_id, self.usernames[c.user],
-                decision.scope, decision.allowed,
+                c.access_token,
+                c.token_id.hex,
+                app.client_id,
+                self.usernames[c.user],
+                decision.scope,
+                decision.allowed,
                 decision.denial.reason.value if decision.denial else None,
             )
             (allowed if decision.allowed else denied).append(sample)
@@ -987,12 +1278,21 @@ class LogGenerator:
 
     def _describe(self, app: _App) -> GeneratedApp:
         state = self._app(app.index)
-        members = tuple(self.usernames[self.user_index[uid]] for uid in state.sandbox_users
-                        if state.is_sandbox_user(uid) and uid in self.user_index)
+        members = tuple(
+            self.usernames[self.user_index[uid]]
+            for uid in state.sandbox_users
+            if state.is_sandbox_user(uid) and uid in self.user_index
+        )
         return GeneratedApp(
-            app.client_id, app.secret, app.owner, app.redirect_uri,
+            app.client_id,
+            app.secret,
+            app.owner,
+            app.redirect_uri,
             state.effective_mode(self._catalogue().unreviewed_live_allowed).value,
-            tuple(state.approved_scopes), state.disabled, state.implicit_disabled, members,
+            tuple(state.approved_scopes),
+            state.disabled,
+            state.implicit_disabled,
+            members,
         )
 
 
@@ -1012,5 +1312,11 @@ def generate_log(
     Answers what was written, with up to ``sample_tokens`` plaintext tokens that a check allows
     at the end of the log (and as many that it denies, with why).
     """
-    return LogGenerator(ledger, events, seed=seed, batch_events=batch_events,
-                        sample_tokens=sample_tokens, progress=progress).run()
+    return LogGenerator(
+        ledger,
+        events,
+        seed=seed,
+        batch_events=batch_events,
+        sample_tokens=sample_tokens,
+        progress=progress,
+    ).run()

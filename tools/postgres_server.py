@@ -199,7 +199,8 @@ class ThrowawayPostgres:
         result = self._pg_ctl(self._bindir, *args)
         if result.returncode != 0:
             raise PostgresUnavailableError(
-                f"pg_ctl {' '.join(args)} failed: {(result.stdout + result.stderr).strip()}")
+                f"pg_ctl {' '.join(args)} failed: {(result.stdout + result.stderr).strip()}"
+            )
 
     def __enter__(self) -> Self:
         self.start()

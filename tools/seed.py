@@ -35,13 +35,15 @@ def seed(
     ] = 5_000,
     project: Annotated[
         bool,
-        typer.Option("--project/--no-project",
-                     help="Bring the read models up to date afterwards"),
+        typer.Option("--project/--no-project", help="Bring the read models up to date afterwards"),
     ] = True,
     tokens_out: Annotated[
         Path | None,
-        typer.Option("--tokens-out", help="Write sample plaintext tokens, one JSON object a "
-                     "line, to this file (for load tests)"),
+        typer.Option(
+            "--tokens-out",
+            help="Write sample plaintext tokens, one JSON object a "
+            "line, to this file (for load tests)",
+        ),
     ] = None,
     sample_tokens: Annotated[
         int, typer.Option("--sample-tokens", min=0, help="How many tokens to sample")
@@ -68,8 +70,14 @@ def seed(
     runtime = open_runtime(settings, run_projector=False)
     try:
         with typer.progressbar(length=events, label="Seeding events") as bar:
-            result = generate_log(runtime.ledger, events, seed=random_seed, batch_events=batch,
-                                  sample_tokens=sample_tokens, progress=bar.update)
+            result = generate_log(
+                runtime.ledger,
+                events,
+                seed=random_seed,
+                batch_events=batch,
+                sample_tokens=sample_tokens,
+                progress=bar.update,
+            )
         typer.echo(
             f"appended {result.events} events (positions {result.first_position}-"
             f"{result.last_position}) in {result.seconds:.1f} s ({result.events_per_s:.0f}/s): "
@@ -88,8 +96,10 @@ def seed(
                 typer.echo("a running service is projecting the new events; not projecting here")
         if tokens_out is not None:
             _write_tokens(tokens_out, [*result.tokens, *result.denied_tokens])
-            typer.echo(f"wrote {len(result.tokens)} allowed and {len(result.denied_tokens)} "
-                       f"denied sample tokens to {tokens_out}")
+            typer.echo(
+                f"wrote {len(result.tokens)} allowed and {len(result.denied_tokens)} "
+                f"denied sample tokens to {tokens_out}"
+            )
     finally:
         runtime.close()
 
@@ -100,11 +110,20 @@ def _write_tokens(path: Path, tokens: list[SampleToken]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         for token in tokens:
-            out.write(json.dumps({
-                "access_token": token.access_token, "token_id": token.token_id,
-                "client_id": token.client_id, "username": token.username, "scope": token.scope,
-                "allowed": token.allowed, "reason": token.reason,
-            }) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "access_token": token.access_token,
+                        "token_id": token.token_id,
+                        "client_id": token.client_id,
+                        "username": token.username,
+                        "scope": token.scope,
+                        "allowed": token.allowed,
+                        "reason": token.reason,
+                    }
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":

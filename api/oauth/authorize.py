@@ -39,16 +39,19 @@ from application.ledger import Ledger
 from application.oauth import RESPONSE_TYPES
 from application.results import CheckedAuthorizationRequest
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
-                   responses=LEGACY_ERROR_RESPONSES)
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"], responses=LEGACY_ERROR_RESPONSES)
 
 PATH = "/oauth/authorize"
 REQUEST_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state")
 REQUEST_PARAMS = (
     Param("client_id", "The app's client id", required=True),
     Param("redirect_uri", "One of the app's registered redirect URIs", required=True),
-    Param("response_type", "code (RFC 6749 §4.1.1) or token (§4.2.1)", required=True,
-          values=RESPONSE_TYPES),
+    Param(
+        "response_type",
+        "code (RFC 6749 §4.1.1) or token (§4.2.1)",
+        required=True,
+        values=RESPONSE_TYPES,
+    ),
     Param("scope", "Space-separated scopes; omitted means basic"),
     Param("state", "Returned to the client unchanged"),
 )
@@ -92,12 +95,20 @@ def _host_of(uri: str) -> str:
     return parts.netloc or f"{parts.scheme}:"
 
 
-@router.get(PATH, response_class=HTMLResponse, summary="Authorization request (sign-in, consent)",
-            openapi_extra=documented_query(*REQUEST_PARAMS))
+@router.get(
+    PATH,
+    response_class=HTMLResponse,
+    summary="Authorization request (sign-in, consent)",
+    openapi_extra=documented_query(*REQUEST_PARAMS),
+)
 @router.get(PATH + "/", response_class=HTMLResponse, include_in_schema=False)
 def authorization_page(
-    request: Request, params: QueryDep, ledger: LedgerDep, visitor: VisitorDep,
-    codec: CodecDep, csrf: CsrfDep,
+    request: Request,
+    params: QueryDep,
+    ledger: LedgerDep,
+    visitor: VisitorDep,
+    codec: CodecDep,
+    csrf: CsrfDep,
 ) -> Response:
     request_fields = AuthorizationRequest.of(params)
     checked = check_request(ledger, request_fields)
@@ -132,18 +143,24 @@ def authorization_page(
     return response
 
 
-@router.post(PATH, response_class=RedirectResponse, status_code=303,
-             summary="The user's decision on the consent page",
-             openapi_extra=documented_form(
-                 Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
-                 Param("decision", "The user's choice", required=True,
-                       values=("allow", "deny")),
-                 *REQUEST_PARAMS,
-             ))
-@router.post(PATH + "/", response_class=RedirectResponse, status_code=303,
-             include_in_schema=False)
+@router.post(
+    PATH,
+    response_class=RedirectResponse,
+    status_code=303,
+    summary="The user's decision on the consent page",
+    openapi_extra=documented_form(
+        Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
+        Param("decision", "The user's choice", required=True, values=("allow", "deny")),
+        *REQUEST_PARAMS,
+    ),
+)
+@router.post(PATH + "/", response_class=RedirectResponse, status_code=303, include_in_schema=False)
 def decide(
-    form: FormDep, ledger: LedgerDep, runtime: RuntimeDep, visitor: VisitorDep, csrf: CsrfDep,
+    form: FormDep,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+    csrf: CsrfDep,
 ) -> Response:
     csrf.require(visitor.session, visitor.username, form.get(CSRF_FIELD))
     if visitor.username is None:
@@ -158,8 +175,10 @@ def decide(
             check_request(ledger, request), visitor.username
         ).username
         result = ledger.authorize(
-            client_id=request.client_id, username=username,
-            redirect_uri=request.redirect_uri, scope=request.scope,
+            client_id=request.client_id,
+            username=username,
+            redirect_uri=request.redirect_uri,
+            scope=request.scope,
             response_type=request.response_type or "",
         )
         if result.access_token is not None:  # implicit flow (RFC 6749 §4.2.2)

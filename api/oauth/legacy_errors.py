@@ -98,26 +98,32 @@ LEGACY_ERRORS: dict[type[Exception], tuple[int, str]] = {
 _LEGACY_MEANING: dict[int, str] = {
     400: "OAuthException: the request or form cannot be used (the legacy body)",
     403: "OAuthForbiddenException: not permitted, a forged form or nobody signed in "
-         "(the legacy body)",
+    "(the legacy body)",
     409: "OAuthException: a concurrent change; retry (the legacy body)",
     503: "OAuthException: the database cannot be reached, or the read models did not catch up, "
-         "in time; retry (the legacy body)",
+    "in time; retry (the legacy body)",
 }
 # Every status a refusal can have, for the OpenAPI document (routers declare it). The schema is
 # given as JSON content, not as a ``model``: FastAPI would file a model under the route's own
 # media type, which is text/html for the pages.
 LEGACY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": _LEGACY_MEANING[status],
-             "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}}}
-    for status in sorted({status for status, _ in LEGACY_ERRORS.values()}
-                         | {OAuthPageError.legacy_code, BadFormError.legacy_code})
+    status: {
+        "description": _LEGACY_MEANING[status],
+        "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}},
+    }
+    for status in sorted(
+        {status for status, _ in LEGACY_ERRORS.values()}
+        | {OAuthPageError.legacy_code, BadFormError.legacy_code}
+    )
 }
 
 # The token endpoint's refusal of Basic client credentials it cannot read (RFC 6749 §5.2).
 LEGACY_CLIENT_AUTH_RESPONSE: dict[int | str, dict[str, Any]] = {
-    401: {"description": "OAuthException: malformed HTTP Basic client credentials (the legacy "
-                         "body, with `WWW-Authenticate: Basic`)",
-          "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}}},
+    401: {
+        "description": "OAuthException: malformed HTTP Basic client credentials (the legacy "
+        "body, with `WWW-Authenticate: Basic`)",
+        "content": {"application/json": {"schema": LegacyErrorOut.model_json_schema()}},
+    },
 }
 
 
@@ -133,9 +139,7 @@ def legacy_status_and_type(error: LedgerError | OAuthPageError) -> tuple[int, st
     return LEGACY_ERRORS[LedgerError]
 
 
-def legacy_error_body(
-    error: LedgerError | OAuthPageError, *, meta: bool = False
-) -> dict[str, Any]:
+def legacy_error_body(error: LedgerError | OAuthPageError, *, meta: bool = False) -> dict[str, Any]:
     """The legacy body of a refusal, with the error's legacy type and status."""
     status, error_type = legacy_status_and_type(error)
     return legacy_body(error_type, status, error.message, meta=meta)

@@ -60,7 +60,7 @@ button.link { border: none; background: none; padding: 0; color: #00376b; flex: 
 
 MODE_NOTES = {
     "sandbox": "This app is in sandbox mode: only its invited sandbox users can authorize it, "
-               "and it can see only their 20 most recent media.",
+    "and it can see only their 20 most recent media.",
     "live": "This app is live: any user of the platform can authorize it.",
 }
 
@@ -87,7 +87,12 @@ def _page(title: str, body: str) -> str:
 
 
 def signin_page(
-    *, action: str, csrf_token: str, next_url: str, app_name: str, username: str = "",
+    *,
+    action: str,
+    csrf_token: str,
+    next_url: str,
+    app_name: str,
+    username: str = "",
     error: str | None = None,
 ) -> str:
     error_html = f'<p class="error" role="alert">{_e(error)}</p>' if error else ""
@@ -117,21 +122,30 @@ class ScopeLine:
 
 
 def consent_page(
-    *, action: str, csrf_token: str, app_name: str, app_description: str, website: str,
-    redirect_host: str, mode: str, scopes: Sequence[ScopeLine], username: str,
-    request_fields: Mapping[str, str | None], signout_action: str | None, signout_next: str,
+    *,
+    action: str,
+    csrf_token: str,
+    app_name: str,
+    app_description: str,
+    website: str,
+    redirect_host: str,
+    mode: str,
+    scopes: Sequence[ScopeLine],
+    username: str,
+    request_fields: Mapping[str, str | None],
+    signout_action: str | None,
+    signout_next: str,
 ) -> str:
     # Registration refuses invisible and text-direction characters; a name recorded before
     # that shows them as U+FFFD rather than letting them reorder the page's text.
     app_name, app_description = shown_safely(app_name), shown_safely(app_description)
-    items = "".join(
-        f"<li><strong>{_e(s.name)}</strong>{_e(s.description)}</li>" for s in scopes
-    )
+    items = "".join(f"<li><strong>{_e(s.name)}</strong>{_e(s.description)}</li>" for s in scopes)
     signout = (
         f'<form class="inline" method="post" action="{_e(signout_action)}">'
         f"{_hidden({'csrf_token': csrf_token, 'next': signout_next})}"
         '<button type="submit" class="link" id="signout">Not you?</button></form>'
-        if signout_action else ""
+        if signout_action
+        else ""
     )
     return _page(
         f"Authorize {app_name}",

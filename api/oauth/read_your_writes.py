@@ -25,5 +25,8 @@ def wait_for_read_models(runtime: Runtime, position: int) -> None:
     except ProjectionTimeoutError:
         logger.warning("read models have not reached log position %s yet", position)
     except Exception as error:  # the write is acknowledged whatever the wait says
-        logger.warning("could not wait for the read models to reach log position %s: %s",
-                       position, type(error).__name__)
+        logger.warning(
+            "could not wait for the read models to reach log position %s: %s",
+            position,
+            type(error).__name__,
+        )

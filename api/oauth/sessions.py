@@ -77,8 +77,9 @@ class SessionCodec:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SessionCodec:
-        return cls(derive_key(settings, "oauth-session/v1"),
-                   secure_only=not settings.is_development)
+        return cls(
+            derive_key(settings, "oauth-session/v1"), secure_only=not settings.is_development
+        )
 
     def secure(self, request: Request) -> bool:
         """The cookie's Secure attribute for this request."""
@@ -88,8 +89,12 @@ class SessionCodec:
         return _b64(hmac.new(self._key, payload.encode("ascii"), sha256).digest())
 
     def dumps(self, session: Session) -> str:
-        data = {"n": session.nonce, "u": session.username, "t": session.issued_at,
-                "p": session.password_mark}
+        data = {
+            "n": session.nonce,
+            "u": session.username,
+            "t": session.issued_at,
+            "p": session.password_mark,
+        }
         payload = _b64(json.dumps(data, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._sign(payload)}"
 
@@ -130,14 +135,22 @@ def set_session_cookie(
     response: Response, request: Request, codec: SessionCodec, session: Session
 ) -> None:
     response.set_cookie(
-        COOKIE_NAME, codec.dumps(session), max_age=SESSION_LIFETIME, path=cookie_path(request),
-        httponly=True, samesite="lax", secure=codec.secure(request),
+        COOKIE_NAME,
+        codec.dumps(session),
+        max_age=SESSION_LIFETIME,
+        path=cookie_path(request),
+        httponly=True,
+        samesite="lax",
+        secure=codec.secure(request),
     )
 
 
 def clear_session_cookie(response: Response, request: Request, codec: SessionCodec) -> None:
     response.delete_cookie(
-        COOKIE_NAME, path=cookie_path(request), httponly=True, samesite="lax",
+        COOKIE_NAME,
+        path=cookie_path(request),
+        httponly=True,
+        samesite="lax",
         secure=codec.secure(request),
     )
 
@@ -199,7 +212,10 @@ def end_session(visitor: Visitor, ended: EndedSessions) -> None:
 
 
 def current_visitor(
-    request: Request, settings: SettingsDep, ledger: LedgerDep, codec: CodecDep,
+    request: Request,
+    settings: SettingsDep,
+    ledger: LedgerDep,
+    codec: CodecDep,
     ended: EndedSessionsDep,
 ) -> Visitor:
     """Dependency: the visitor, from the SSO header when one is trusted, else the cookie."""

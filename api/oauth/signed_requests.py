@@ -87,7 +87,7 @@ def endpoint_of(request: Request) -> str:
     """The path called, as the client signed it (without any mount prefix of this service)."""
     path: str = request.scope["path"]
     root = request.scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 CallParametersDep = Annotated[dict[str, str], Depends(call_parameters)]

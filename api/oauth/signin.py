@@ -51,8 +51,7 @@ from infrastructure.sign_in_throttle import SignInThrottle
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
-                   responses=LEGACY_ERROR_RESPONSES)
+router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"], responses=LEGACY_ERROR_RESPONSES)
 
 SIGNIN_PATH = "/oauth/signin"
 SIGNOUT_PATH = "/oauth/signout"
@@ -123,8 +122,16 @@ def _app_name(ledger: Ledger, next_url: str) -> str:
 
 
 def _signin_again(
-    request: Request, ledger: Ledger, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
-    next_url: str, username: str, error: str, *, status: int,
+    request: Request,
+    ledger: Ledger,
+    visitor: VisitorDep,
+    codec: CodecDep,
+    csrf: CsrfDep,
+    next_url: str,
+    username: str,
+    error: str,
+    *,
+    status: int,
 ) -> Response:
     """The sign-in page once more, saying why the last attempt did not sign in."""
     page = signin_page(
@@ -140,23 +147,35 @@ def _signin_again(
     return response
 
 
-@router.post(SIGNIN_PATH, response_class=HTMLResponse, summary="Sign in with a password",
-             responses={
-                 303: {"description": "Signed in: back to the authorization page"},
-                 429: {"description": "Too many wrong passwords for this username lately: "
-                                      "the sign-in page again, saying how long to wait",
-                       "content": {"text/html": {"schema": {"type": "string"}}},
-                       "headers": RETRY_AFTER_HEADER},
-             },
-             openapi_extra=documented_form(
-                 Param(CSRF_FIELD, "The sign-in page's CSRF token", required=True),
-                 Param("next", "The authorization request to go back to", required=True),
-                 Param("username", "The platform user's username", required=True),
-                 Param("password", "The user's password", required=True),
-             ))
+@router.post(
+    SIGNIN_PATH,
+    response_class=HTMLResponse,
+    summary="Sign in with a password",
+    responses={
+        303: {"description": "Signed in: back to the authorization page"},
+        429: {
+            "description": "Too many wrong passwords for this username lately: "
+            "the sign-in page again, saying how long to wait",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "headers": RETRY_AFTER_HEADER,
+        },
+    },
+    openapi_extra=documented_form(
+        Param(CSRF_FIELD, "The sign-in page's CSRF token", required=True),
+        Param("next", "The authorization request to go back to", required=True),
+        Param("username", "The platform user's username", required=True),
+        Param("password", "The user's password", required=True),
+    ),
+)
 def sign_in(
-    request: Request, form: FormDep, ledger: LedgerDep, settings: SettingsDep,
-    throttle: SignInThrottleDep, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    request: Request,
+    form: FormDep,
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    throttle: SignInThrottleDep,
+    visitor: VisitorDep,
+    codec: CodecDep,
+    csrf: CsrfDep,
 ) -> Response:
     if settings.trusted_user_header:
         raise PasswordSignInDisabledError()
@@ -167,14 +186,16 @@ def sign_in(
         user = authenticate(ledger, throttle, username, form.get("password", ""))
     except SignInThrottledError as error:
         logger.info("oauth sign-in throttled")
-        response = _signin_again(request, ledger, visitor, codec, csrf, next_url, username,
-                                 error.message, status=429)
+        response = _signin_again(
+            request, ledger, visitor, codec, csrf, next_url, username, error.message, status=429
+        )
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     if user is None:
         logger.info("oauth sign-in refused")
-        return _signin_again(request, ledger, visitor, codec, csrf, next_url, username,
-                             WRONG_CREDENTIALS, status=200)
+        return _signin_again(
+            request, ledger, visitor, codec, csrf, next_url, username, WRONG_CREDENTIALS, status=200
+        )
     # A new nonce: whatever session the browser had before (perhaps planted) ends here.
     session = Session.fresh(user.username, codec.password_mark(user.password_hash))
     response = RedirectResponse(next_url, status_code=303, headers=PAGE_HEADERS)
@@ -182,16 +203,24 @@ def sign_in(
     return response
 
 
-@router.post(SIGNOUT_PATH, response_class=HTMLResponse, summary="Sign out",
-             description="Ends the session on the server too: a copy of its cookie no longer "
-                         "signs anyone in.",
-             responses={303: {"description": "Signed out: back to the page named by next"}},
-             openapi_extra=documented_form(
-                 Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
-                 Param("next", "The authorization request to go back to"),
-             ))
+@router.post(
+    SIGNOUT_PATH,
+    response_class=HTMLResponse,
+    summary="Sign out",
+    description="Ends the session on the server too: a copy of its cookie no longer "
+    "signs anyone in.",
+    responses={303: {"description": "Signed out: back to the page named by next"}},
+    openapi_extra=documented_form(
+        Param(CSRF_FIELD, "The consent page's CSRF token", required=True),
+        Param("next", "The authorization request to go back to"),
+    ),
+)
 def sign_out(
-    request: Request, form: FormDep, visitor: VisitorDep, codec: CodecDep, csrf: CsrfDep,
+    request: Request,
+    form: FormDep,
+    visitor: VisitorDep,
+    codec: CodecDep,
+    csrf: CsrfDep,
     ended: EndedSessionsDep,
 ) -> Response:
     csrf.require(visitor.session, visitor.username, form.get(CSRF_FIELD))

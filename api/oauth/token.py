@@ -31,8 +31,11 @@ from api.oauth.read_your_writes import wait_for_read_models
 from api.schemas.oauth import AccessTokenOut
 from domain.errors import CodeNotFoundError
 
-router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"],
-                   responses={**LEGACY_ERROR_RESPONSES, **LEGACY_CLIENT_AUTH_RESPONSE})
+router = APIRouter(
+    route_class=LegacyErrorRoute,
+    tags=["oauth"],
+    responses={**LEGACY_ERROR_RESPONSES, **LEGACY_CLIENT_AUTH_RESPONSE},
+)
 
 PATH = "/oauth/access_token"
 
@@ -44,8 +47,9 @@ PATH = "/oauth/access_token"
     openapi_extra=documented_form(
         Param("client_id", "The client's id (or use HTTP Basic)"),
         Param("client_secret", "The client's secret (or use HTTP Basic)"),
-        Param("grant_type", "Only authorization_code", required=True,
-              values=("authorization_code",)),
+        Param(
+            "grant_type", "Only authorization_code", required=True, values=("authorization_code",)
+        ),
         Param("redirect_uri", "The redirect URI of the authorization request", required=True),
         Param("code", "The authorization code", required=True),
     ),
@@ -70,8 +74,11 @@ def access_token(
         raise
     wait_for_read_models(runtime, result.position)
     # The body keeps the legacy shape; the ledger's own facts travel in headers.
-    headers = {**NO_STORE, "X-Ledger-Position": str(result.position),
-               "X-Ledger-Token-Id": result.token_id.hex}
+    headers = {
+        **NO_STORE,
+        "X-Ledger-Position": str(result.position),
+        "X-Ledger-Token-Id": result.token_id.hex,
+    }
     return JSONResponse(
         {"access_token": result.access_token, "user": asdict(result.user)}, headers=headers
     )

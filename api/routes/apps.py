@@ -28,8 +28,12 @@ from domain.errors import UserNotFoundError
 router = APIRouter(prefix="/v1/apps", tags=["apps"], responses=LEDGER_ERROR_RESPONSES)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AppRegistered,
-             summary="Register an app; its client secret is shown only in this answer")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppRegistered,
+    summary="Register an app; its client secret is shown only in this answer",
+)
 def register_app(
     caller: AppManager, body: AppRegistration, ledger: LedgerDep, response: Response
 ) -> AppRegistered:
@@ -45,8 +49,11 @@ def register_app(
         privacy_policy_url=body.privacy_policy_url,
     )
     no_store(response)
-    return AppRegistered(position=written(response, result.position),
-                         client_id=result.client_id, client_secret=result.client_secret)
+    return AppRegistered(
+        position=written(response, result.position),
+        client_id=result.client_id,
+        client_secret=result.client_secret,
+    )
 
 
 @router.get("/{client_id}", response_model=AppOut, summary="An app's details and state")
@@ -76,8 +83,9 @@ def app_out(app: App, ledger: Ledger) -> AppOut:
         approved_scopes=list(app.approved_scopes),
         open_review_id=app.open_review_id.hex if app.open_review_id else None,
         sandbox_users=[
-            SandboxUserOut(user_id=user_id.hex, username=_username(ledger, user_id),
-                           status=state.value)
+            SandboxUserOut(
+                user_id=user_id.hex, username=_username(ledger, user_id), status=state.value
+            )
             for user_id, state in app.sandbox_users.items()
         ],
     )
@@ -92,7 +100,10 @@ def _username(ledger: Ledger, user_id: UUID) -> str | None:
 
 @router.patch("/{client_id}", response_model=WrittenOut, summary="Change an app's details")
 def update_details(
-    caller: AppManager, client_id: str, body: AppDetailsChange, ledger: LedgerDep,
+    caller: AppManager,
+    client_id: str,
+    body: AppDetailsChange,
+    ledger: LedgerDep,
     response: Response,
 ) -> WrittenOut:
     changes = body.model_dump(exclude_none=True)
@@ -100,25 +111,37 @@ def update_details(
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/client-secret", response_model=SecretRotatedOut,
-             summary="Rotate the client secret; the old one stops working at once")
+@router.post(
+    "/{client_id}/client-secret",
+    response_model=SecretRotatedOut,
+    summary="Rotate the client secret; the old one stops working at once",
+)
 def rotate_secret(
     caller: AppManager, client_id: str, ledger: LedgerDep, response: Response
 ) -> SecretRotatedOut:
     result = ledger.rotate_client_secret(client_id, caller.actor)
     no_store(response)
-    return SecretRotatedOut(position=written(response, result.position),
-                            client_secret=result.client_secret)
+    return SecretRotatedOut(
+        position=written(response, result.position), client_secret=result.client_secret
+    )
 
 
-@router.patch("/{client_id}/security", response_model=WrittenOut,
-              summary="Disable implicit OAuth / enforce signed requests")
+@router.patch(
+    "/{client_id}/security",
+    response_model=WrittenOut,
+    summary="Disable implicit OAuth / enforce signed requests",
+)
 def change_security(
-    caller: AppManager, client_id: str, body: SecuritySettingsChange, ledger: LedgerDep,
+    caller: AppManager,
+    client_id: str,
+    body: SecuritySettingsChange,
+    ledger: LedgerDep,
     response: Response,
 ) -> WrittenOut:
     result = ledger.change_app_security(
-        client_id, caller.actor, disable_implicit=body.disable_implicit,
+        client_id,
+        caller.actor,
+        disable_implicit=body.disable_implicit,
         enforce_signed_requests=body.enforce_signed_requests,
     )
     return WrittenOut(position=written(response, result.position))
@@ -132,21 +155,34 @@ def go_live(
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/return-to-sandbox", response_model=WrittenOut,
-             summary="Switch back to sandbox mode")
+@router.post(
+    "/{client_id}/return-to-sandbox",
+    response_model=WrittenOut,
+    summary="Switch back to sandbox mode",
+)
 def return_to_sandbox(
-    caller: AppManager, client_id: str, ledger: LedgerDep, runtime: RuntimeDep,
+    caller: AppManager,
+    client_id: str,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
     response: Response,
 ) -> WrittenOut:
     result = ledger.return_to_sandbox(client_id, caller.actor)
     return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/{client_id}/disable", response_model=WrittenOut,
-             summary="Disable the app; its tokens stop working")
+@router.post(
+    "/{client_id}/disable",
+    response_model=WrittenOut,
+    summary="Disable the app; its tokens stop working",
+)
 def disable(
-    caller: Administrator, client_id: str, body: ReasonIn, ledger: LedgerDep,
-    runtime: RuntimeDep, response: Response,
+    caller: Administrator,
+    client_id: str,
+    body: ReasonIn,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> WrittenOut:
     result = ledger.disable_app(client_id, caller.actor, body.reason)
     return WrittenOut(position=acknowledged(runtime, response, result.position))
@@ -154,18 +190,28 @@ def disable(
 
 @router.post("/{client_id}/enable", response_model=WrittenOut, summary="Enable a disabled app")
 def enable(
-    caller: Administrator, client_id: str, body: ReasonIn, ledger: LedgerDep,
+    caller: Administrator,
+    client_id: str,
+    body: ReasonIn,
+    ledger: LedgerDep,
     response: Response,
 ) -> WrittenOut:
     result = ledger.enable_app(client_id, caller.actor, body.reason)
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/{client_id}/approvals/withdraw", response_model=WrittenOut,
-             summary="Withdraw one approved permission, or the whole approval")
+@router.post(
+    "/{client_id}/approvals/withdraw",
+    response_model=WrittenOut,
+    summary="Withdraw one approved permission, or the whole approval",
+)
 def withdraw_approval(
-    caller: Administrator, client_id: str, body: ApprovalWithdrawal, ledger: LedgerDep,
-    runtime: RuntimeDep, response: Response,
+    caller: Administrator,
+    client_id: str,
+    body: ApprovalWithdrawal,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> WrittenOut:
     result = ledger.withdraw_approval(client_id, body.scope, caller.actor, body.reason)
     return WrittenOut(position=acknowledged(runtime, response, result.position))

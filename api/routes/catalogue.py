@@ -18,26 +18,43 @@ router = APIRouter(prefix="/v1/catalogue", tags=["scope policy"], responses=LEDG
 def get_catalogue(caller: Reader, ledger: LedgerDep, _: CaughtUp) -> CatalogueOut:
     catalogue = ledger.catalogue()
     return CatalogueOut(
-        scopes=[ScopeOut(name=name, description=p.description,
-                         applications_open=p.applications_open, retired=p.retired)
-                for name, p in catalogue.scopes.items()],
+        scopes=[
+            ScopeOut(
+                name=name,
+                description=p.description,
+                applications_open=p.applications_open,
+                retired=p.retired,
+            )
+            for name, p in catalogue.scopes.items()
+        ],
         unreviewed_live_allowed=catalogue.unreviewed_live_allowed,
     )
 
 
-@router.post("/scopes", status_code=status.HTTP_201_CREATED, response_model=WrittenOut,
-             summary="Introduce a scope")
+@router.post(
+    "/scopes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WrittenOut,
+    summary="Introduce a scope",
+)
 def introduce(
     caller: Administrator, body: ScopeIntroduction, ledger: LedgerDep, response: Response
 ) -> WrittenOut:
-    result = ledger.introduce_scope(body.name, body.description,
-                                    applications_open=body.applications_open,
-                                    actor=caller.actor, reason=body.reason)
+    result = ledger.introduce_scope(
+        body.name,
+        body.description,
+        applications_open=body.applications_open,
+        actor=caller.actor,
+        reason=body.reason,
+    )
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/scopes/{scope}/close-applications", response_model=WrittenOut,
-             summary="Stop accepting reviews for a scope (approved apps keep it)")
+@router.post(
+    "/scopes/{scope}/close-applications",
+    response_model=WrittenOut,
+    summary="Stop accepting reviews for a scope (approved apps keep it)",
+)
 def close_applications(
     caller: Administrator, scope: str, body: ReasonIn, ledger: LedgerDep, response: Response
 ) -> WrittenOut:
@@ -45,8 +62,11 @@ def close_applications(
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/scopes/{scope}/reopen-applications", response_model=WrittenOut,
-             summary="Accept reviews for a scope again")
+@router.post(
+    "/scopes/{scope}/reopen-applications",
+    response_model=WrittenOut,
+    summary="Accept reviews for a scope again",
+)
 def reopen_applications(
     caller: Administrator, scope: str, body: ReasonIn, ledger: LedgerDep, response: Response
 ) -> WrittenOut:
@@ -54,18 +74,28 @@ def reopen_applications(
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/scopes/{scope}/retire", response_model=WrittenOut,
-             summary="Switch a scope off for every app and token, for good")
+@router.post(
+    "/scopes/{scope}/retire",
+    response_model=WrittenOut,
+    summary="Switch a scope off for every app and token, for good",
+)
 def retire(
-    caller: Administrator, scope: str, body: ReasonIn, ledger: LedgerDep, runtime: RuntimeDep,
+    caller: Administrator,
+    scope: str,
+    body: ReasonIn,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
     response: Response,
 ) -> WrittenOut:
     result = ledger.retire_scope(scope, caller.actor, body.reason)
     return WrittenOut(position=acknowledged(runtime, response, result.position))
 
 
-@router.post("/allow-unreviewed-live", response_model=WrittenOut,
-             summary="Let apps go live without an approved review")
+@router.post(
+    "/allow-unreviewed-live",
+    response_model=WrittenOut,
+    summary="Let apps go live without an approved review",
+)
 def allow_unreviewed_live(
     caller: Administrator, body: ReasonIn, ledger: LedgerDep, response: Response
 ) -> WrittenOut:
@@ -73,10 +103,16 @@ def allow_unreviewed_live(
     return WrittenOut(position=written(response, result.position))
 
 
-@router.post("/move-unreviewed-apps-to-sandbox", response_model=WrittenOut,
-             summary="Put every app without an approved review back in sandbox mode")
+@router.post(
+    "/move-unreviewed-apps-to-sandbox",
+    response_model=WrittenOut,
+    summary="Put every app without an approved review back in sandbox mode",
+)
 def move_unreviewed_apps_to_sandbox(
-    caller: Administrator, body: ReasonIn, ledger: LedgerDep, runtime: RuntimeDep,
+    caller: Administrator,
+    body: ReasonIn,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
     response: Response,
 ) -> WrittenOut:
     result = ledger.move_unreviewed_apps_to_sandbox(caller.actor, body.reason)

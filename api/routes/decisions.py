@@ -35,61 +35,100 @@ from infrastructure.runtime import Runtime
 # reading the read models) in one worker-thread call, and answers JSON built directly: FastAPI
 # would otherwise hand each plain dependency to the thread pool and re-validate the answer. It
 # declares its parameters itself rather than through dependencies (each costs its resolution).
-router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=LEDGER_ERROR_RESPONSES,
-                   route_class=AuthenticatedInEndpoint)
+router = APIRouter(
+    prefix="/v1/decisions",
+    tags=["decisions"],
+    responses=LEDGER_ERROR_RESPONSES,
+    route_class=AuthenticatedInEndpoint,
+)
 
 DENIAL_REASON_HEADER = "X-Ledger-Denial-Reason"
-WithProofsQuery = Annotated[bool, Query(description="Add to each evidence item an inclusion "
-                                        "proof in the latest signed checkpoint.")]
+WithProofsQuery = Annotated[
+    bool,
+    Query(
+        description="Add to each evidence item an inclusion proof in the latest signed checkpoint."
+    ),
+]
 
 
 def _mode(name: str | None) -> Mode | None:
     return Mode(name) if name else None
 
 
-@router.post("/check", response_model=DecisionOut,
-             summary="Does this token have this scope (in this mode, at this moment)?")
+@router.post(
+    "/check",
+    response_model=DecisionOut,
+    summary="Does this token have this scope (in this mode, at this moment)?",
+)
 async def check(
-    request: Request, key: PresentedToDecide, body: CheckIn,
-    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+    request: Request,
+    key: PresentedToDecide,
+    body: CheckIn,
+    min_position: MinPositionQuery = None,
+    min_position_header: MinPositionHeader = None,
 ) -> JSONResponse:
     wanted = latest(body.min_position, min_position, min_position_header)
-    decision = await run_in_threadpool(_check, key, body, runtime_of(request), wanted,
-                                       read_timeout_of(request))
-    return JSONResponse(decision_body(decision),
-                        headers={POSITION_HEADER: str(decision.position)})
+    decision = await run_in_threadpool(
+        _check, key, body, runtime_of(request), wanted, read_timeout_of(request)
+    )
+    return JSONResponse(decision_body(decision), headers={POSITION_HEADER: str(decision.position)})
 
 
-def _check(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None,
-           timeout: float) -> Decision:
+def _check(
+    key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None, timeout: float
+) -> Decision:
     """The check's I/O in one worker-thread call: the key, then the decision."""
     key.authenticate(runtime.ledger)
-    return runtime.read_model.check(body.access_token, body.scope, _mode(body.mode),
-                                    as_of=body.as_of, min_position=min_position, timeout=timeout)
+    return runtime.read_model.check(
+        body.access_token,
+        body.scope,
+        _mode(body.mode),
+        as_of=body.as_of,
+        min_position=min_position,
+        timeout=timeout,
+    )
 
 
-@router.post("/explain", response_model=ExplanationOut,
-             summary="A decision with the events it rests on and the first link that failed")
+@router.post(
+    "/explain",
+    response_model=ExplanationOut,
+    summary="A decision with the events it rests on and the first link that failed",
+)
 async def explain(
-    request: Request, key: PresentedToExplain, body: CheckIn,
-    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+    request: Request,
+    key: PresentedToExplain,
+    body: CheckIn,
+    min_position: MinPositionQuery = None,
+    min_position_header: MinPositionHeader = None,
     with_proofs: WithProofsQuery = False,
 ) -> JSONResponse:
     wanted = latest(body.min_position, min_position, min_position_header)
     explanation, proofs = await run_in_threadpool(
-        _explain, key, body, runtime_of(request), wanted, read_timeout_of(request), with_proofs)
+        _explain, key, body, runtime_of(request), wanted, read_timeout_of(request), with_proofs
+    )
     return JSONResponse(
         ExplanationOut.of_explanation(explanation, proofs).model_dump(mode="json"),
-        headers={POSITION_HEADER: str(explanation.decision.position)})
+        headers={POSITION_HEADER: str(explanation.decision.position)},
+    )
 
 
-def _explain(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: int | None,
-             timeout: float, with_proofs: bool = False
-             ) -> tuple[Explanation, dict[int, dict[str, Any] | None] | None]:
+def _explain(
+    key: PresentedKey,
+    body: CheckIn,
+    runtime: Runtime,
+    min_position: int | None,
+    timeout: float,
+    with_proofs: bool = False,
+) -> tuple[Explanation, dict[int, dict[str, Any] | None] | None]:
     key.authenticate(runtime.ledger)
-    explanation = runtime.read_model.explain(body.access_token, body.scope, _mode(body.mode),
-                                             as_of=body.as_of, min_position=min_position,
-                                             timeout=timeout)
+    explanation = runtime.read_model.explain(
+        body.access_token,
+        body.scope,
+        _mode(body.mode),
+        as_of=body.as_of,
+        min_position=min_position,
+        timeout=timeout,
+    )
     if not with_proofs:
         return explanation, None
     evidence = [*explanation.evidence, *filter(None, [explanation.failed_link])]
@@ -102,25 +141,34 @@ def _explain(key: PresentedKey, body: CheckIn, runtime: Runtime, min_position: i
     summary="Decide a legacy API call: 200 with the decision, or the legacy error",
     responses={
         # A denial is the legacy body; a refused request (bad key or role) the ledger's.
-        400: {"model": LegacyApiErrorOut | ErrorOut,
-              "description": "Denied: the legacy body {\"meta\": {\"error_type\", \"code\", "
-                             "\"error_message\"}}; or the ledger refused the request"},
-        403: {"model": LegacyApiErrorOut | ErrorOut,
-              "description": "Denied (not a sandbox user): the legacy body; or the key's role "
-                             "may not do this"},
+        400: {
+            "model": LegacyApiErrorOut | ErrorOut,
+            "description": 'Denied: the legacy body {"meta": {"error_type", "code", '
+            '"error_message"}}; or the ledger refused the request',
+        },
+        403: {
+            "model": LegacyApiErrorOut | ErrorOut,
+            "description": "Denied (not a sandbox user): the legacy body; or the key's role "
+            "may not do this",
+        },
     },
 )
 async def gate(
-    request: Request, key: PresentedToDecide, body: GateIn,
-    min_position: MinPositionQuery = None, min_position_header: MinPositionHeader = None,
+    request: Request,
+    key: PresentedToDecide,
+    body: GateIn,
+    min_position: MinPositionQuery = None,
+    min_position_header: MinPositionHeader = None,
 ) -> JSONResponse:
     wanted = latest(body.min_position, min_position, min_position_header)
     try:
-        decision = await run_in_threadpool(_gate, key, body, runtime_of(request), wanted,
-                                           read_timeout_of(request))
+        decision = await run_in_threadpool(
+            _gate, key, body, runtime_of(request), wanted, read_timeout_of(request)
+        )
     except (MissingSignatureError, InvalidSignatureError) as refused:
-        return JSONResponse(legacy_body(str(refused.legacy_type), 403, refused.message),
-                            status_code=403)
+        return JSONResponse(
+            legacy_body(str(refused.legacy_type), 403, refused.message), status_code=403
+        )
     headers = {POSITION_HEADER: str(decision.position)}
     denial = decision.denial
     if denial is None:
@@ -133,13 +181,20 @@ async def gate(
     )
 
 
-def _gate(key: PresentedKey, body: GateIn, runtime: Runtime, min_position: int | None,
-          timeout: float) -> Decision:
+def _gate(
+    key: PresentedKey, body: GateIn, runtime: Runtime, min_position: int | None, timeout: float
+) -> Decision:
     key.authenticate(runtime.ledger)
     _verify_signature(runtime, body)
     return runtime.read_model.gate(
-        body.access_token, body.method, body.path, resource_owner=body.resource_owner,
-        mode=_mode(body.mode), as_of=body.as_of, min_position=min_position, timeout=timeout,
+        body.access_token,
+        body.method,
+        body.path,
+        resource_owner=body.resource_owner,
+        mode=_mode(body.mode),
+        as_of=body.as_of,
+        min_position=min_position,
+        timeout=timeout,
     )
 
 

@@ -21,8 +21,12 @@ class Health(BaseModel):
     position: int = Field(description="Id of the newest event in the log (0 when empty).")
 
 
-@router.get("/health", response_model=Health, summary="Service health and log position",
-            responses={503: LEDGER_ERROR_RESPONSES[503]})
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Service health and log position",
+    responses={503: LEDGER_ERROR_RESPONSES[503]},
+)
 def health(ledger: LedgerDep, settings: SettingsDep) -> Health:
     """Reads from the store before answering, so "ok" means the store answers too; when it
     does not within the database timeout, 503 ``store_unavailable`` says so."""

@@ -30,12 +30,18 @@ from domain.errors import (
 )
 from infrastructure.runtime import Runtime
 
-router = APIRouter(prefix="/oauth", tags=["token endpoints"],
-                   dependencies=[Depends(rfc6749_errors)], responses=RFC6749_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/oauth",
+    tags=["token endpoints"],
+    dependencies=[Depends(rfc6749_errors)],
+    responses=RFC6749_ERROR_RESPONSES,
+)
 
 REVOCATION_REASON = "revoked by the client (RFC 7009)"
-NOT_THIS_CLIENTS_TOKEN = ("The token was not issued to this client: a client may revoke only "
-                          "its own tokens (RFC 7009 §2.1)")
+NOT_THIS_CLIENTS_TOKEN = (
+    "The token was not issued to this client: a client may revoke only "
+    "its own tokens (RFC 7009 §2.1)"
+)
 
 
 _CLIENT_FIELDS = (
@@ -56,12 +62,17 @@ def _required_token(form: dict[str, str]) -> str:
     response_model=RevocationOut,
     response_model_exclude_none=True,
     summary="Revoke an access token (RFC 7009)",
-    openapi_extra=documented_form(Param("token", "The access token to revoke", required=True),
-                                  Param("token_type_hint", "Ignored: only access tokens exist"),
-                                  *_CLIENT_FIELDS),
+    openapi_extra=documented_form(
+        Param("token", "The access token to revoke", required=True),
+        Param("token_type_hint", "Ignored: only access tokens exist"),
+        *_CLIENT_FIELDS,
+    ),
 )
 def revoke(
-    form: StrictFormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    form: StrictFormDep,
+    basic: ClientBasicDep,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
     response: Response,
 ) -> RevocationOut:
     """Answers 200 for an unknown or already revoked token (RFC 7009 §2.2); a token of another
@@ -70,8 +81,9 @@ def revoke(
     app = ledger.verify_client(*client_credentials(form, basic))
     token = _required_token(form)
     try:
-        result = ledger.revoke_token(Actor.client(app.client_id), access_token=token,
-                                     reason=REVOCATION_REASON)
+        result = ledger.revoke_token(
+            Actor.client(app.client_id), access_token=token, reason=REVOCATION_REASON
+        )
     except (TokenNotFoundError, TokenStateError):
         return RevocationOut()  # §2.2: "invalid tokens do not cause an error response"
     except NotPermittedError:
@@ -85,20 +97,24 @@ def revoke(
     response_model=IntrospectionOut,
     response_model_exclude_none=True,
     summary="Introspect an access token (RFC 7662)",
-    openapi_extra=documented_form(Param("token", "The access token to introspect", required=True),
-                                  Param("token_type_hint", "Ignored: only access tokens exist"),
-                                  *_CLIENT_FIELDS),
+    openapi_extra=documented_form(
+        Param("token", "The access token to introspect", required=True),
+        Param("token_type_hint", "Ignored: only access tokens exist"),
+        *_CLIENT_FIELDS,
+    ),
 )
 def introspect(
     caller: Annotated[Caller | None, allow_if_presented(Capability.INTROSPECT)],
-    form: StrictFormDep, basic: ClientBasicDep, ledger: LedgerDep, runtime: RuntimeDep,
+    form: StrictFormDep,
+    basic: ClientBasicDep,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
     response: Response,
 ) -> IntrospectionOut:
     """By a gateway's or admin's API key, or by a client for its own tokens (a token of
     another client is inactive to it, RFC 7662 §4)."""
     no_store(response)
-    client = None if caller is not None else ledger.verify_client(
-        *client_credentials(form, basic))
+    client = None if caller is not None else ledger.verify_client(*client_credentials(form, basic))
     return introspection(ledger, runtime, _required_token(form), client)
 
 
@@ -115,8 +131,9 @@ def introspection(
     if client is not None and token.app_id != client.id:
         return inactive
     position = runtime.read_model.resolve(None, min_position=ledger.position())
-    decisions = [runtime.read_model.check(access_token, scope, as_of=position)
-                 for scope in token.scopes]
+    decisions = [
+        runtime.read_model.check(access_token, scope, as_of=position) for scope in token.scopes
+    ]
     allowed = [d for d in decisions if d.allowed]
     if not allowed:
         return inactive

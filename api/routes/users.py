@@ -15,21 +15,31 @@ from api.schemas.users import PasswordIn, UserOut, UserRegistered, UserRegistrat
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=LEDGER_ERROR_RESPONSES)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRegistered,
-             summary="Register a platform user")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRegistered,
+    summary="Register a platform user",
+)
 def register_user(
     caller: Administrator, body: UserRegistration, ledger: LedgerDep, response: Response
 ) -> UserRegistered:
-    result = ledger.register_user(body.username, body.full_name, body.profile_picture,
-                                  caller.actor)
-    return UserRegistered(position=written(response, result.position), user_id=result.id.hex,
-                          username=body.username)
+    result = ledger.register_user(body.username, body.full_name, body.profile_picture, caller.actor)
+    return UserRegistered(
+        position=written(response, result.position), user_id=result.id.hex, username=body.username
+    )
 
 
-@router.put("/{username}/password", response_model=WrittenOut,
-            summary="Set a user's sign-in password (stored as an argon2id hash)")
+@router.put(
+    "/{username}/password",
+    response_model=WrittenOut,
+    summary="Set a user's sign-in password (stored as an argon2id hash)",
+)
 def set_password(
-    caller: Administrator, username: str, body: PasswordIn, ledger: LedgerDep,
+    caller: Administrator,
+    username: str,
+    body: PasswordIn,
+    ledger: LedgerDep,
     response: Response,
 ) -> WrittenOut:
     password_hash = hash_password(body.password.get_secret_value())
@@ -41,18 +51,28 @@ def set_password(
 def get_user(caller: Reader, username: str, ledger: LedgerDep, _: CaughtUp) -> UserOut:
     user = ledger.user_seen_by(caller.key, username)
     return UserOut(
-        user_id=user.id.hex, username=user.username, full_name=user.full_name,
+        user_id=user.id.hex,
+        username=user.username,
+        full_name=user.full_name,
         profile_picture=user.profile_picture,
         sandbox_apps=[app_id.hex for app_id in user.sandbox_apps],
         has_password=bool(user.password_hash),
     )
 
 
-@router.post("/{username}/authorizations/{client_id}/deauthorize", response_model=WrittenOut,
-             summary="Withdraw every scope the user granted the app; its tokens stop working")
+@router.post(
+    "/{username}/authorizations/{client_id}/deauthorize",
+    response_model=WrittenOut,
+    summary="Withdraw every scope the user granted the app; its tokens stop working",
+)
 def deauthorize(
-    caller: Administrator, username: str, client_id: str, body: ReasonIn, ledger: LedgerDep,
-    runtime: RuntimeDep, response: Response,
+    caller: Administrator,
+    username: str,
+    client_id: str,
+    body: ReasonIn,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> WrittenOut:
     result = ledger.deauthorize(client_id, username, caller.actor, body.reason)
     return WrittenOut(position=acknowledged(runtime, response, result.position))

@@ -9,15 +9,23 @@ from domain.api_keys import KeyRole
 
 
 class ApiKeyCreation(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "edge gateway", "role": "gateway"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "edge gateway", "role": "gateway"},
+            ]
+        }
+    )
 
     name: str = Field(max_length=100)
     role: KeyRole
-    principal: str | None = Field(default=None, max_length=100, description="Who the key acts "
-                                  "as; a developer key names its developer's username. "
-                                  "Defaults to the name.")
+    principal: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Who the key acts "
+        "as; a developer key names its developer's username. "
+        "Defaults to the name.",
+    )
 
 
 class ApiKeyCreatedOut(WrittenOut):

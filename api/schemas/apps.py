@@ -25,7 +25,7 @@ class AppRegistration(RequestBody):
     owner: str | None = Field(
         default=None,
         description="The owner's username; defaults to the calling key's principal (a "
-                    "developer key can only register apps in its own name).",
+        "developer key can only register apps in its own name).",
     )
     name: str
     description: str
@@ -54,8 +54,9 @@ class AppDetailsChange(RequestBody):
 
 
 class SecretRotatedOut(WrittenOut):
-    client_secret: str = Field(description="Shown only in this answer; the old one stops "
-                                           "working at once.")
+    client_secret: str = Field(
+        description="Shown only in this answer; the old one stops working at once."
+    )
 
 
 class SecuritySettingsChange(RequestBody):
@@ -66,12 +67,18 @@ class SecuritySettingsChange(RequestBody):
 
 
 class ApprovalWithdrawal(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"scope": "likes", "reason": "switched off for everyone"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"scope": "likes", "reason": "switched off for everyone"},
+            ]
+        }
+    )
 
-    scope: str | None = Field(default=None, description="One approved permission; omitted "
-                                                        "(or basic) withdraws the whole approval.")
+    scope: str | None = Field(
+        default=None,
+        description="One approved permission; omitted (or basic) withdraws the whole approval.",
+    )
     reason: str = Field(max_length=REASON_MAX)
 
 
@@ -97,8 +104,9 @@ class AppOut(BaseModel):
     contact_email: str
     privacy_policy_url: str
     redirect_uris: list[str]
-    mode: Literal["sandbox", "live"] = Field(description="The mode the owner switched to; "
-                                                         "see effective_mode.")
+    mode: Literal["sandbox", "live"] = Field(
+        description="The mode the owner switched to; see effective_mode."
+    )
     effective_mode: Literal["sandbox", "live"]
     disabled: bool
     implicit_disabled: bool

@@ -28,15 +28,21 @@ class AuditEventOut(BaseModel):
     role: str
     reason: str
     subjects: AuditSubjectsOut
-    data: dict[str, Any] = Field(description="The event's fields, without credential "
-                                 "material (digests, nonces, password hashes).")
-    leaf_hash: str = Field(description="hex SHA-256 Merkle leaf hash of the stored event "
-                           "(hash_leaf(event_leaf(...)), RFC 9162 §2.1.1).")
+    data: dict[str, Any] = Field(
+        description="The event's fields, without credential "
+        "material (digests, nonces, password hashes)."
+    )
+    leaf_hash: str = Field(
+        description="hex SHA-256 Merkle leaf hash of the stored event "
+        "(hash_leaf(event_leaf(...)), RFC 9162 §2.1.1)."
+    )
 
 
 class AuditPageOut(BaseModel):
     events: list[AuditEventOut]
-    cursor: str = Field(description="Ask with ?after=<cursor> for the next page; the same "
-                        "cursor as given when caught up.")
+    cursor: str = Field(
+        description="Ask with ?after=<cursor> for the next page; the same "
+        "cursor as given when caught up."
+    )
     caught_up: bool = Field(description="No event after the cursor matched (yet).")
     position: int = Field(description="How far the read models had projected the log.")

@@ -20,10 +20,18 @@ class CatalogueOut(BaseModel):
 
 
 class ScopeIntroduction(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "name": "stories", "description": "to read a user's stories",
-        "applications_open": False, "reason": "new product",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "stories",
+                    "description": "to read a user's stories",
+                    "applications_open": False,
+                    "reason": "new product",
+                }
+            ]
+        }
+    )
 
     name: str = Field(max_length=100)
     description: str = Field(max_length=2000)

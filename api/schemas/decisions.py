@@ -16,8 +16,10 @@ from infrastructure.read_model.queries import Evidence, Explanation
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-AS_OF_HELP = ("A log position (an integer) or an ISO 8601 date-time (UTC when it names no "
-              "offset); omitted means now.")
+AS_OF_HELP = (
+    "A log position (an integer) or an ISO 8601 date-time (UTC when it names no "
+    "offset); omitted means now."
+)
 
 
 def parse_as_of(value: Any) -> int | datetime | None:
@@ -62,40 +64,63 @@ AccessToken = Annotated[str, Field(min_length=1, max_length=512)]
 class At(RequestBody):
     """When to answer: now, at a log position or moment, after a position is reached."""
 
-    mode: ModeName | None = Field(default=None, description="Decide as if the app were in this "
-                                  "mode; omitted means the app's own mode at that moment.")
+    mode: ModeName | None = Field(
+        default=None,
+        description="Decide as if the app were in this "
+        "mode; omitted means the app's own mode at that moment.",
+    )
     as_of: AsOf = Field(default=None, description=AS_OF_HELP)
-    min_position: Position = Field(default=None, description="Wait until the read models "
-                                   "reach this log position first.")
+    min_position: Position = Field(
+        default=None, description="Wait until the read models reach this log position first."
+    )
 
 
 class CheckIn(At):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d", "scope": "basic"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d", "scope": "basic"},
+            ]
+        }
+    )
 
     access_token: AccessToken
     scope: str = Field(min_length=1, max_length=100)
 
 
 class GateIn(At):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d", "method": "GET",
-         "path": "/v1/users/self"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d",
+                    "method": "GET",
+                    "path": "/v1/users/self",
+                },
+            ]
+        }
+    )
 
     access_token: AccessToken
     method: str = Field(min_length=1, max_length=10)
-    path: str = Field(min_length=1, max_length=2000, description="The legacy API path called, "
-                      "with or without /v1 (never with the token in it).")
-    resource_owner: str | None = Field(default=None, max_length=100, description="The user id "
-                                       "owning the media, when the gateway knows it.")
+    path: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The legacy API path called, with or without /v1 (never with the token in it).",
+    )
+    resource_owner: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The user id owning the media, when the gateway knows it.",
+    )
     params: dict[str, Annotated[str, Field(max_length=2000)]] | None = Field(
-        default=None, max_length=100,
+        default=None,
+        max_length=100,
         description="The call's request parameters (query and form), `sig` included. A client "
         "that enforces signed requests is refused, with the legacy 403, unless `sig` is the "
         "HMAC-SHA256 of the path and these parameters (the access token counts as one) under "
-        "its client secret.")
+        "its client secret.",
+    )
 
 
 class ConstraintsOut(BaseModel):
@@ -110,8 +135,9 @@ class DecisionOut(BaseModel):
     mode: ModeName
     scope: str
     position: int = Field(description="The log position the decision was made at.")
-    reason: str | None = Field(description="Machine code of the first failed link; null when "
-                                           "allowed.")
+    reason: str | None = Field(
+        description="Machine code of the first failed link; null when allowed."
+    )
     error_type: str | None
     http_status: int | None
     message: str | None
@@ -158,17 +184,26 @@ class EvidenceOut(BaseModel):
     role: str
     reason: str
     inclusion_proof: dict[str, Any] | None = Field(
-        default=None, description="Asked for with `with_proofs=true`: a bundle proving this "
+        default=None,
+        description="Asked for with `with_proofs=true`: a bundle proving this "
         "event is in the latest signed checkpoint (null when none covers it yet); verify it with "
-        "`python -m infrastructure.audit.proof_verifier` and the ledger's verifier key.")
+        "`python -m infrastructure.audit.proof_verifier` and the ledger's verifier key.",
+    )
 
     @classmethod
-    def of(cls, e: Evidence, proofs: Mapping[int, dict[str, Any] | None] | None = None
-           ) -> EvidenceOut:
+    def of(
+        cls, e: Evidence, proofs: Mapping[int, dict[str, Any] | None] | None = None
+    ) -> EvidenceOut:
         return cls(
-            link=e.link, position=e.position, at=_EPOCH + timedelta(microseconds=int(e.at)),
-            event_type=e.event_type, aggregate_id=e.aggregate_id, version=e.version,
-            actor=e.actor, role=e.role, reason=e.reason,
+            link=e.link,
+            position=e.position,
+            at=_EPOCH + timedelta(microseconds=int(e.at)),
+            event_type=e.event_type,
+            aggregate_id=e.aggregate_id,
+            version=e.version,
+            actor=e.actor,
+            role=e.role,
+            reason=e.reason,
             inclusion_proof=proofs.get(e.position) if proofs else None,
         )
 
@@ -178,21 +213,26 @@ class ExplanationOut(DecisionOut):
     failed_link: EvidenceOut | None
 
     @classmethod
-    def of_explanation(cls, explanation: Explanation,
-                       proofs: Mapping[int, dict[str, Any] | None] | None = None
-                       ) -> ExplanationOut:
+    def of_explanation(
+        cls, explanation: Explanation, proofs: Mapping[int, dict[str, Any] | None] | None = None
+    ) -> ExplanationOut:
         return cls(
             **decision_body(explanation.decision),
             evidence=[EvidenceOut.of(e, proofs) for e in explanation.evidence],
             failed_link=EvidenceOut.of(explanation.failed_link, proofs)
-            if explanation.failed_link else None,
+            if explanation.failed_link
+            else None,
         )
 
 
 class TokenHoldersQuery(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"client_id": "0123456789abcdef0123456789abcdef", "scope": "basic"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"client_id": "0123456789abcdef0123456789abcdef", "scope": "basic"},
+            ]
+        }
+    )
 
     client_id: str = Field(min_length=1, max_length=100)
     scope: str = Field(min_length=1, max_length=100)

@@ -15,8 +15,9 @@ class ErrorDetailOut(BaseModel):
     code: str = Field(description="Stable machine code of the error.")
     message: str
     request_id: str | None = Field(default=None, description="Only on an unexpected error.")
-    details: list[FieldErrorOut] | None = Field(default=None, description="Only on invalid "
-                                                "input: each bad field.")
+    details: list[FieldErrorOut] | None = Field(
+        default=None, description="Only on invalid input: each bad field."
+    )
 
 
 class ErrorOut(BaseModel):
@@ -28,8 +29,10 @@ class ErrorOut(BaseModel):
 class Rfc6749ErrorOut(BaseModel):
     """The RFC 6749 §5.2 error body of the token revocation and introspection endpoints."""
 
-    error: str = Field(description="invalid_request, invalid_client, unauthorized_client, "
-                       "invalid_token, insufficient_scope or temporarily_unavailable.")
+    error: str = Field(
+        description="invalid_request, invalid_client, unauthorized_client, "
+        "invalid_token, insufficient_scope or temporarily_unavailable."
+    )
     error_description: str
 
 

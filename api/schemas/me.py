@@ -18,8 +18,9 @@ class MeOut(BaseModel):
     username: str
     full_name: str
     profile_picture: str
-    sandbox_apps: list[SandboxAppOut] = Field(description="The apps the user is an accepted "
-                                              "sandbox user of (apps she owns aside).")
+    sandbox_apps: list[SandboxAppOut] = Field(
+        description="The apps the user is an accepted sandbox user of (apps she owns aside)."
+    )
 
 
 class ReasonQuery(RequestBody):
@@ -31,17 +32,24 @@ class ReasonQuery(RequestBody):
 
 class MyAuthorizationsQuery(RequestBody):
     as_of: AsOf = Field(default=None, description=AS_OF_HELP)
-    min_position: Position = Field(default=None, description="Wait until the read models "
-                                   "reach this log position first.")
+    min_position: Position = Field(
+        default=None, description="Wait until the read models reach this log position first."
+    )
 
 
 class RevokeMyTokenIn(RequestBody):
     """The token goes in the body, never in the URL (which servers and proxies log)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d",
-         "reason": "I no longer use this app"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "fb2e77d.47a0479900504cb3ab4a1f626d174d2d",
+                    "reason": "I no longer use this app",
+                },
+            ]
+        }
+    )
 
     access_token: AccessToken
     reason: str = Field(default="", max_length=REASON_MAX)

@@ -8,15 +8,22 @@ from api.schemas.common import REASON_MAX, RequestBody, WrittenOut
 
 
 class ReviewSubmission(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "use_case": "own_content",
-        "permissions": {"basic": "We show users their own photos to print"},
-        "screencast_url": "https://client.example/screencast.mp4",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "use_case": "own_content",
+                    "permissions": {"basic": "We show users their own photos to print"},
+                    "screencast_url": "https://client.example/screencast.mp4",
+                }
+            ]
+        }
+    )
 
     use_case: str
-    permissions: dict[str, str] = Field(description="Each permission asked for, with how the "
-                                                    "app uses it.")
+    permissions: dict[str, str] = Field(
+        description="Each permission asked for, with how the app uses it."
+    )
     screencast_url: str
 
 
@@ -25,9 +32,13 @@ class ReviewSubmitted(WrittenOut):
 
 
 class ReviewDecisionIn(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"scope": "basic", "approve": True, "reason": "shown in the screencast"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"scope": "basic", "approve": True, "reason": "shown in the screencast"},
+            ]
+        }
+    )
 
     scope: str
     approve: bool

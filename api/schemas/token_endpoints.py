@@ -18,12 +18,14 @@ class IntrospectionOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     active: bool
-    scope: str | None = Field(default=None, description="The token's scopes that would be "
-                              "allowed now, space separated.")
+    scope: str | None = Field(
+        default=None, description="The token's scopes that would be allowed now, space separated."
+    )
     client_id: str | None = None
     username: str | None = None
     sub: str | None = Field(default=None, description="The user's id.")
-    iat: int | None = Field(default=None, description="When the token was issued (seconds "
-                            "since the epoch).")
+    iat: int | None = Field(
+        default=None, description="When the token was issued (seconds since the epoch)."
+    )
     token_type: str | None = None
     mode: str | None = Field(default=None, description="The app's mode: sandbox or live.")

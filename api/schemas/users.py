@@ -11,10 +11,17 @@ PASSWORD_MAX = 1024  # argon2 hashes any length; a bound keeps a request from bu
 
 
 class UserRegistration(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"username": "matrix_user", "full_name": "Matrix User",
-         "profile_picture": "https://pics.example/matrix_user.jpg"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "matrix_user",
+                    "full_name": "Matrix User",
+                    "profile_picture": "https://pics.example/matrix_user.jpg",
+                },
+            ]
+        }
+    )
 
     username: str = Field(max_length=30)
     full_name: str = Field(max_length=200)
@@ -37,6 +44,8 @@ class UserOut(BaseModel):
     username: str
     full_name: str
     profile_picture: str
-    sandbox_apps: list[str] = Field(description="client_ids of the apps the user is an "
-                                                "accepted sandbox user of (ownership aside)")
+    sandbox_apps: list[str] = Field(
+        description="client_ids of the apps the user is an "
+        "accepted sandbox user of (ownership aside)"
+    )
     has_password: bool

@@ -147,9 +147,7 @@ def generate_key(name: str, seed: bytes | None = None) -> tuple[str, str]:
     ``seed`` (32 bytes) is for reproducible tests; in use the key comes from the OS's CSPRNG.
     """
     _check_name(name, "key name")
-    private = (
-        Ed25519PrivateKey.from_private_bytes(seed) if seed else Ed25519PrivateKey.generate()
-    )
+    private = Ed25519PrivateKey.from_private_bytes(seed) if seed else Ed25519PrivateKey.generate()
     raw_seed = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )

@@ -32,8 +32,22 @@ MEDIA_TYPES = {
 }
 
 CSV_COLUMNS = (
-    "position", "cursor", "time", "event_type", "aggregate_id", "version", "actor", "role",
-    "reason", "app_id", "user_id", "token_id", "review_id", "grant_id", "data", "leaf_hash",
+    "position",
+    "cursor",
+    "time",
+    "event_type",
+    "aggregate_id",
+    "version",
+    "actor",
+    "role",
+    "reason",
+    "app_id",
+    "user_id",
+    "token_id",
+    "review_id",
+    "grant_id",
+    "data",
+    "leaf_hash",
 )
 
 OCSF_VERSION = "1.8.0"
@@ -92,8 +106,12 @@ _ACTIVITIES: dict[str, tuple[tuple[int, str], int, str]] = {
     "AccessToken.Expired": (USER_ACCESS, 2, "Revoke Privileges"),
 }
 _ENTITY_ACTIVITIES = {
-    "Registered": (1, "Create"), "Created": (1, "Create"), "Submitted": (1, "Create"),
-    "Enabled": (8, "Enable"), "Disabled": (9, "Disable"), "Revoked": (11, "Deactivate"),
+    "Registered": (1, "Create"),
+    "Created": (1, "Create"),
+    "Submitted": (1, "Create"),
+    "Enabled": (8, "Enable"),
+    "Disabled": (9, "Disable"),
+    "Revoked": (11, "Deactivate"),
 }
 _SEVERITY = {"Grant.CodeReplayed": SEVERITY_MEDIUM}
 
@@ -162,8 +180,10 @@ def ocsf_event(event: AuditEvent) -> dict[str, Any]:
     if class_uid == USER_ACCESS[0]:
         row["privileges"] = _privileges(event)
     if class_uid == ENTITY_MANAGEMENT[0]:
-        entity: dict[str, Any] = {"uid": event.aggregate_id,
-                                  "type": event.event_type.partition(".")[0]}
+        entity: dict[str, Any] = {
+            "uid": event.aggregate_id,
+            "type": event.event_type.partition(".")[0],
+        }
         if isinstance(event.data.get("name"), str):
             entity["name"] = event.data["name"]
         row["entity"] = entity
@@ -176,5 +196,7 @@ def ocsf(events: Iterable[AuditEvent]) -> Iterator[str]:
 
 
 WRITERS: dict[str, Callable[[Iterable[AuditEvent]], Iterator[str]]] = {
-    "jsonl": jsonl, "csv": csv_rows, "ocsf": ocsf,
+    "jsonl": jsonl,
+    "csv": csv_rows,
+    "ocsf": ocsf,
 }

@@ -92,8 +92,15 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
 
     def __post_init__(self) -> None:
-        texts = [self.app, self.user, self.token, self.review, self.grant, self.actor,
-                 *self.event_types]
+        texts = [
+            self.app,
+            self.user,
+            self.token,
+            self.review,
+            self.grant,
+            self.actor,
+            *self.event_types,
+        ]
         if any(text is not None and "\x00" in text for text in texts):
             # No id or name holds one, and PostgreSQL cannot compare text holding it.
             raise InvalidInputError("A filter must not contain the NUL character (\\u0000)")
@@ -128,8 +135,13 @@ class AuditEvent:
 
     @property
     def subjects(self) -> dict[str, str | None]:
-        return {"app_id": self.app_id, "user_id": self.user_id, "token_id": self.token_id,
-                "review_id": self.review_id, "grant_id": self.grant_id}
+        return {
+            "app_id": self.app_id,
+            "user_id": self.user_id,
+            "token_id": self.token_id,
+            "review_id": self.review_id,
+            "grant_id": self.grant_id,
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -222,8 +234,15 @@ class AuditFeed:
             rows = self.db.query("SELECT user_id FROM rm_users WHERE username = :u", {"u": user})
             return str(rows[0][0]) if rows else "\x1fno such user"
 
-    def page(self, after: int, filters: AuditFilter | None = None, limit: int = DEFAULT_PAGE,
-             *, up_to: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> Page:
+    def page(
+        self,
+        after: int,
+        filters: AuditFilter | None = None,
+        limit: int = DEFAULT_PAGE,
+        *,
+        up_to: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Page:
         """At most ``limit`` events after position ``after`` matching ``filters``.
 
         Read at "now" (waiting, during a rebuild, for the rebuilt index to reach the furthest
@@ -239,7 +258,7 @@ class AuditFeed:
         params.update(after=after, now=now, limit=limit)
         # Only fixed column names and placeholders are joined in: values are parameters.
         rows = self.db.query(
-            f"SELECT {', '.join(COLUMNS)} FROM {AUDIT_TABLE} "  # noqa: S608
+            f"SELECT {', '.join(COLUMNS)} FROM {AUDIT_TABLE} "
             f"WHERE {' AND '.join(clauses)} ORDER BY position LIMIT :limit",
             params,
         )
@@ -247,8 +266,13 @@ class AuditFeed:
         cursor = events[-1].cursor if events else encode_cursor(after)
         return Page(events, cursor, now)
 
-    def wait_page(self, after: int, filters: AuditFilter | None = None,
-                  limit: int = DEFAULT_PAGE, wait: float = 0.0) -> Page:
+    def wait_page(
+        self,
+        after: int,
+        filters: AuditFilter | None = None,
+        limit: int = DEFAULT_PAGE,
+        wait: float = 0.0,
+    ) -> Page:
         """Like ``page``, but when caught up blocks up to ``wait`` seconds for a new event
         that matches; answers the caught-up page (same cursor) if none comes."""
         if not 0 <= wait <= MAX_WAIT:
@@ -267,14 +291,18 @@ class AuditFeed:
     def history(self, kind: str, subject: str, after: int = 0, limit: int = DEFAULT_PAGE) -> Page:
         """The events of one token, grant, app, review, user or actor, in log order."""
         if kind not in HISTORY_KINDS:
-            raise InvalidInputError(
-                f"History of {kind!r}: kinds are {', '.join(HISTORY_KINDS)}")
+            raise InvalidInputError(f"History of {kind!r}: kinds are {', '.join(HISTORY_KINDS)}")
         filters = AuditFilter(**{kind: subject})  # type: ignore[arg-type]  # a str field
         return self.page(after, filters, limit)
 
-    def iterate(self, after: int = 0, filters: AuditFilter | None = None,
-                page_size: int = EXPORT_PAGE, *, up_to: int | None = None
-                ) -> Iterator[AuditEvent]:
+    def iterate(
+        self,
+        after: int = 0,
+        filters: AuditFilter | None = None,
+        page_size: int = EXPORT_PAGE,
+        *,
+        up_to: int | None = None,
+    ) -> Iterator[AuditEvent]:
         """Every matching event after ``after`` up to ``up_to`` (by default the position
         projected when iteration starts), page by page: constant memory whatever the log's
         length."""

@@ -96,7 +96,7 @@ class MerkleStore:
 
     def size(self) -> int:
         """Number of leaves in the tree."""
-        row = self._execute(f"SELECT max(idx) FROM {self._leaves}").fetchone()  # noqa: S608
+        row = self._execute(f"SELECT max(idx) FROM {self._leaves}").fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
 
     def last_position(self) -> int | None:
@@ -107,7 +107,8 @@ class MerkleStore:
     def leaf(self, index: int) -> tuple[int, bytes]:
         """``(position, leaf hash)`` of leaf ``index``."""
         row = self._execute(
-            f"SELECT position, hash FROM {self._leaves} WHERE idx = %s", (index,)  # noqa: S608
+            f"SELECT position, hash FROM {self._leaves} WHERE idx = %s",
+            (index,),
         ).fetchone()
         if row is None:
             raise MerkleStoreError(f"no leaf {index} in a tree of size {self.size()}")
@@ -116,7 +117,8 @@ class MerkleStore:
     def index_of(self, position: int) -> int | None:
         """Leaf index of the event at ``position`` (None if the tree does not hold it)."""
         row = self._execute(
-            f"SELECT idx FROM {self._leaves} WHERE position = %s", (position,)  # noqa: S608
+            f"SELECT idx FROM {self._leaves} WHERE position = %s",
+            (position,),
         ).fetchone()
         return None if row is None else int(row[0])
 
@@ -124,7 +126,7 @@ class MerkleStore:
         """``(index, position, leaf hash)`` for every leaf from ``start``, in batches."""
         while True:
             rows = self._execute(
-                f"SELECT idx, position, hash FROM {self._leaves} "  # noqa: S608
+                f"SELECT idx, position, hash FROM {self._leaves} "
                 "WHERE idx >= %s ORDER BY idx LIMIT %s",
                 (start, batch),
             ).fetchall()
@@ -141,7 +143,7 @@ class MerkleStore:
         if leaves:
             marks = ", ".join(["%s"] * len(leaves))
             for idx, leaf_hash in self._execute(
-                f"SELECT idx, hash FROM {self._leaves} WHERE idx IN ({marks})",  # noqa: S608
+                f"SELECT idx, hash FROM {self._leaves} WHERE idx IN ({marks})",
                 leaves,
             ).fetchall():
                 found[(0, int(idx))] = bytes(leaf_hash)
@@ -150,7 +152,7 @@ class MerkleStore:
             where = " OR ".join(["(level = %s AND idx = %s)"] * len(inner))
             params = [value for node in inner for value in node]
             for level, idx, node_hash in self._execute(
-                f"SELECT level, idx, hash FROM {self._nodes} WHERE {where}",  # noqa: S608
+                f"SELECT level, idx, hash FROM {self._nodes} WHERE {where}",
                 params,
             ).fetchall():
                 found[(int(level), int(idx))] = bytes(node_hash)
@@ -221,14 +223,14 @@ class MerkleStore:
             cursor = self._conn.cursor()
             if leaf_rows:
                 cursor.executemany(
-                    self._sql(f"INSERT INTO {self._leaves} (idx, position, hash) "  # noqa: S608
-                              "VALUES (%s, %s, %s)"),
+                    self._sql(
+                        f"INSERT INTO {self._leaves} (idx, position, hash) VALUES (%s, %s, %s)"
+                    ),
                     leaf_rows,
                 )
             if node_rows:
                 cursor.executemany(
-                    self._sql(f"INSERT INTO {self._nodes} (level, idx, hash) "  # noqa: S608
-                              "VALUES (%s, %s, %s)"),
+                    self._sql(f"INSERT INTO {self._nodes} (level, idx, hash) VALUES (%s, %s, %s)"),
                     node_rows,
                 )
             self._commit()
@@ -241,7 +243,7 @@ class MerkleStore:
         """Store a signed checkpoint (the caller signed it; see ``sign_and_store``)."""
         try:
             self._execute(
-                f"INSERT INTO {self._checkpoints} (size, signed_at, root_hash, note) "  # noqa: S608
+                f"INSERT INTO {self._checkpoints} (size, signed_at, root_hash, note) "
                 "VALUES (%s, %s, %s, %s)",
                 (size, format_time(signed_at), root_hash, note),
             )
@@ -263,7 +265,7 @@ class MerkleStore:
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, by size then time."""
         rows = self._execute(
-            f"SELECT size, root_hash, signed_at, note FROM {self._checkpoints} "  # noqa: S608
+            f"SELECT size, root_hash, signed_at, note FROM {self._checkpoints} "
             "ORDER BY size, signed_at"
         ).fetchall()
         return [StoredCheckpoint(int(s), bytes(r), str(t), str(n)) for s, r, t, n in rows]
@@ -271,8 +273,11 @@ class MerkleStore:
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint signed last (the largest, of those signed in the same second)."""
         row = self._execute(
-            f"SELECT size, root_hash, signed_at, note FROM {self._checkpoints} "  # noqa: S608
+            f"SELECT size, root_hash, signed_at, note FROM {self._checkpoints} "
             "ORDER BY signed_at DESC, size DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]),
-                                                         str(row[2]), str(row[3]))
+        return (
+            None
+            if row is None
+            else StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]))
+        )

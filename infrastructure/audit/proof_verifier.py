@@ -137,9 +137,7 @@ def consistency_bundle(old_note: str, new_note: str, proof: Sequence[bytes]) -> 
     }
 
 
-def verify_bundle(
-    bundle: Any, verifiers: Sequence[VerifierKey], origin: str | None = None
-) -> str:
+def verify_bundle(bundle: Any, verifiers: Sequence[VerifierKey], origin: str | None = None) -> str:
     """Check a bundle; returns a one-line description of what was proved, or raises."""
     if not isinstance(bundle, dict):
         raise ProofError("a proof bundle is a JSON object")
@@ -170,8 +168,7 @@ def _verify_inclusion(
     if len(set(hashes)) != 1:
         raise ProofError("the event does not hash to the given leaf_hash")
     proof = _hashes(bundle.get("proof"))
-    if not merkle.verify_inclusion(hashes[0], index, checkpoint.size, proof,
-                                   checkpoint.root_hash):
+    if not merkle.verify_inclusion(hashes[0], index, checkpoint.size, proof, checkpoint.root_hash):
         raise ProofError(
             f"leaf {index} is not proved to be in {checkpoint.origin} at size {checkpoint.size}"
         )
@@ -199,8 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m infrastructure.audit.proof_verifier",
         description="Verify a ledger inclusion or consistency proof bundle.",
     )
-    parser.add_argument("--key", action="append", required=True,
-                        help="trusted verifier key <name>+<hex id>+<base64>; repeat for old keys")
+    parser.add_argument(
+        "--key",
+        action="append",
+        required=True,
+        help="trusted verifier key <name>+<hex id>+<base64>; repeat for old keys",
+    )
     parser.add_argument("--origin", help="the log origin the checkpoints must name")
     parser.add_argument("bundle", help="proof bundle JSON file, or - for standard input")
     args = parser.parse_args(argv)

@@ -66,14 +66,22 @@ def report_body(report: AuditReport) -> dict[str, Any]:
 def checkpoint_body(checkpoint: StoredCheckpoint) -> dict[str, Any]:
     import base64
 
-    return {"size": checkpoint.size, "root_hash": base64.b64encode(checkpoint.root_hash).decode(),
-            "signed_at": checkpoint.signed_at, "note": checkpoint.note}
+    return {
+        "size": checkpoint.size,
+        "root_hash": base64.b64encode(checkpoint.root_hash).decode(),
+        "signed_at": checkpoint.signed_at,
+        "note": checkpoint.note,
+    }
 
 
 def _row(notification: Any) -> EventRow:
-    return EventRow(int(notification.id), UUID(str(notification.originator_id)),
-                    int(notification.originator_version), str(notification.topic),
-                    bytes(notification.state))
+    return EventRow(
+        int(notification.id),
+        UUID(str(notification.originator_id)),
+        int(notification.originator_version),
+        str(notification.topic),
+        bytes(notification.state),
+    )
 
 
 # Another writer (a second process) appended or signed first: the tree is as it should be.
@@ -89,8 +97,13 @@ except ImportError:  # pragma: no cover - psycopg is a dependency
 class AuditTrail:
     """The tree and checkpoints of one ledger's log, over one connection of its own."""
 
-    def __init__(self, db: Database, recorder: Any, config: AuditConfig | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        recorder: Any,
+        config: AuditConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.db = db
         self.recorder = recorder
         self.config = config or AuditConfig()
@@ -163,15 +176,15 @@ class AuditTrail:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _extend(self, store: MerkleStore, notifications: Sequence[Any],
-                start: int | None) -> int:
+    def _extend(self, store: MerkleStore, notifications: Sequence[Any], start: int | None) -> int:
         last = store.last_position() or 0
         size = store.size()
         if start is None or start > last + 1:
             stop = None if start is None else start - 1
             while True:
-                page = self.recorder.select_notifications(start=last + 1, limit=CATCH_UP_BATCH,
-                                                          stop=stop)
+                page = self.recorder.select_notifications(
+                    start=last + 1, limit=CATCH_UP_BATCH, stop=stop
+                )
                 if not page:
                     break
                 size = store.append((n.id, _row(n).leaf_hash()) for n in page)
@@ -234,8 +247,7 @@ class AuditTrail:
 
     # --- proofs ---
 
-    def inclusion_proof(self, position: int, checkpoint_size: int | None = None
-                        ) -> dict[str, Any]:
+    def inclusion_proof(self, position: int, checkpoint_size: int | None = None) -> dict[str, Any]:
         """A bundle (``proof_verifier``'s format) proving the event at ``position`` is in a
         signed checkpoint: the latest one by default, or the one of ``checkpoint_size``."""
         with self._using() as store:
@@ -243,19 +255,22 @@ class AuditTrail:
             if index is None:
                 raise AuditProofNotFoundError(
                     f"Log position {position} is not in the audit tree (no such event, or the "
-                    "tree has not reached it yet)")
+                    "tree has not reached it yet)"
+                )
             if checkpoint_size is None:
                 checkpoint = store.latest_checkpoint()
                 if checkpoint is None or checkpoint.size <= index:
                     raise AuditProofNotFoundError(
                         f"No signed checkpoint covers log position {position} yet; sign one "
-                        "(`ledger audit checkpoint`) or wait for the next")
+                        "(`ledger audit checkpoint`) or wait for the next"
+                    )
             else:
                 checkpoint = self._checkpoint_of_size(store, checkpoint_size)
                 if checkpoint.size <= index:
                     raise InvalidInputError(
                         f"The checkpoint of tree size {checkpoint_size} does not cover log "
-                        f"position {position} (leaf {index})")
+                        f"position {position} (leaf {index})"
+                    )
             return self._inclusion(store, position, index, checkpoint)
 
     def inclusion_proofs(self, positions: Iterable[int]) -> dict[int, dict[str, Any] | None]:
@@ -273,8 +288,9 @@ class AuditTrail:
                 )
             return found
 
-    def _inclusion(self, store: MerkleStore, position: int, index: int,
-                   checkpoint: StoredCheckpoint) -> dict[str, Any]:
+    def _inclusion(
+        self, store: MerkleStore, position: int, index: int, checkpoint: StoredCheckpoint
+    ) -> dict[str, Any]:
         _, leaf_hash = store.leaf(index)
         proof = store.inclusion_proof(index, checkpoint.size)
         page = self.recorder.select_notifications(start=position, limit=1, stop=position)
@@ -287,7 +303,8 @@ class AuditTrail:
         """A bundle proving the stored checkpoint of ``old_size`` is a prefix of ``new_size``'s."""
         if old_size > new_size:
             raise InvalidInputError(
-                f"old_size ({old_size}) must not be larger than new_size ({new_size})")
+                f"old_size ({old_size}) must not be larger than new_size ({new_size})"
+            )
         with self._using() as store:
             old = self._checkpoint_of_size(store, old_size)
             new = self._checkpoint_of_size(store, new_size)

@@ -140,7 +140,7 @@ def iter_stored_events(
     mark, column = ("?", "rowid") if sqlite else ("%s", "notification_id")
     name = f'"{schema}"."{table}"' if schema else f'"{table}"'
     statement = (
-        f"SELECT {column}, originator_id, originator_version, topic, state "  # noqa: S608
+        f"SELECT {column}, originator_id, originator_version, topic, state "
         f"FROM {name} WHERE {column} > {mark} ORDER BY {column} LIMIT {mark}"
     )
     while True:
@@ -148,8 +148,9 @@ def iter_stored_events(
         cursor.execute(statement, (after, batch))
         rows = cursor.fetchall()
         for position, originator_id, version, topic, state in rows:
-            yield EventRow(int(position), UUID(str(originator_id)), int(version), str(topic),
-                           bytes(state))
+            yield EventRow(
+                int(position), UUID(str(originator_id)), int(version), str(topic), bytes(state)
+            )
         if len(rows) < batch:
             return
         after = int(rows[-1][0])
@@ -176,8 +177,15 @@ def verify_log(
         try:
             checkpoints.append(verify_checkpoint(note, verifiers, origin).checkpoint)
         except CheckpointError as exc:
-            return AuditReport(Finding.BAD_CHECKPOINT, None, None, None,
-                               f"a stored checkpoint does not verify: {exc}", len(leaf_list), 0)
+            return AuditReport(
+                Finding.BAD_CHECKPOINT,
+                None,
+                None,
+                None,
+                f"a stored checkpoint does not verify: {exc}",
+                len(leaf_list),
+                0,
+            )
     checkpoints.sort(key=lambda c: c.size)
 
     # 2. Stored tree against the signed checkpoints.
@@ -188,24 +196,42 @@ def verify_log(
     pending = next(events_iter, None)
     last_good: int | None = None
     for i, (_, position, leaf_hash) in enumerate(leaf_list):
-        finding, bad = _compare(pending, events_iter, position, leaf_hash, leaf_list, i,
-                                lookahead)
+        finding, bad = _compare(pending, events_iter, position, leaf_hash, leaf_list, i, lookahead)
         if finding is not None:
             signed = _position_at(leaf_list, min(good_size, i))
             if tree_problem is not None and good_size <= i:
-                return _tree_report(tree_problem, leaf_list, good_size, len(checkpoints),
-                                    f"; also, {finding} at position {bad}")
-            return AuditReport(finding, last_good, signed, bad,
-                               f"{finding} at position {bad}", len(leaf_list), len(checkpoints))
+                return _tree_report(
+                    tree_problem,
+                    leaf_list,
+                    good_size,
+                    len(checkpoints),
+                    f"; also, {finding} at position {bad}",
+                )
+            return AuditReport(
+                finding,
+                last_good,
+                signed,
+                bad,
+                f"{finding} at position {bad}",
+                len(leaf_list),
+                len(checkpoints),
+            )
         last_good = position
         pending = next(events_iter, None)
     if tree_problem is not None:
         return _tree_report(tree_problem, leaf_list, good_size, len(checkpoints), "")
     uncovered = 0 if pending is None else 1 + sum(1 for _ in events_iter)
     signed = _position_at(leaf_list, good_size)
-    return AuditReport(Finding.INTACT, last_good, signed, None,
-                       f"intact up to position {last_good}" if last_good is not None
-                       else "the tree is empty", len(leaf_list), len(checkpoints), uncovered)
+    return AuditReport(
+        Finding.INTACT,
+        last_good,
+        signed,
+        None,
+        f"intact up to position {last_good}" if last_good is not None else "the tree is empty",
+        len(leaf_list),
+        len(checkpoints),
+        uncovered,
+    )
 
 
 def _position_at(leaves: Sequence[tuple[int, int, bytes]], size: int) -> int | None:
@@ -227,12 +253,18 @@ def _check_tree(
         compact.append(leaf_hash)
         while pending and pending[0].size == compact.size:
             if pending.pop(0).root_hash != compact.root():
-                return good, (Finding.TREE_ALTERED, f"the stored tree's root at size "
-                              f"{compact.size} differs from its signed checkpoint")
+                return good, (
+                    Finding.TREE_ALTERED,
+                    f"the stored tree's root at size "
+                    f"{compact.size} differs from its signed checkpoint",
+                )
             good = compact.size
     if pending:
-        return good, (Finding.REMOVED, f"a checkpoint covers {pending[-1].size} leaves but the "
-                      f"stored tree has only {compact.size}")
+        return good, (
+            Finding.REMOVED,
+            f"a checkpoint covers {pending[-1].size} leaves but the "
+            f"stored tree has only {compact.size}",
+        )
     return good, None
 
 
@@ -245,9 +277,15 @@ def _tree_report(
 ) -> AuditReport:
     finding, text = problem
     through = _position_at(leaves, good_size)
-    return AuditReport(finding, through, through, None,
-                       f"{text}; intact up to position {through}{extra}", len(leaves),
-                       checkpoints)
+    return AuditReport(
+        finding,
+        through,
+        through,
+        None,
+        f"{text}; intact up to position {through}{extra}",
+        len(leaves),
+        checkpoints,
+    )
 
 
 def _compare(

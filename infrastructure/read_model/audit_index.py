@@ -39,8 +39,17 @@ _OWN_COLUMNS = frozenset(
 SUBJECT_COLUMNS = ("app_id", "user_id", "token_id", "review_id", "grant_id")
 
 COLUMNS = (
-    "position", "at", "event_type", "aggregate_id", "version", "actor", "role", "reason",
-    *SUBJECT_COLUMNS, "leaf_hash", "data",
+    "position",
+    "at",
+    "event_type",
+    "aggregate_id",
+    "version",
+    "actor",
+    "role",
+    "reason",
+    *SUBJECT_COLUMNS,
+    "leaf_hash",
+    "data",
 )
 
 TABLES = (
@@ -142,13 +151,23 @@ def leaf_hash(stored: Any, position: int) -> str:
     originator = stored.originator_id
     if not isinstance(originator, UUID):
         originator = UUID(str(originator))
-    return hash_leaf(event_leaf(position, originator, stored.originator_version, stored.topic,
-                                bytes(stored.state))).hex()
+    return hash_leaf(
+        event_leaf(
+            position, originator, stored.originator_version, stored.topic, bytes(stored.state)
+        )
+    ).hex()
 
 
-def audit_row(event: Any, position: int, name: str, agg: str, at: int,
-              who: tuple[str, str, str], stored: Any, grant: str | None = None
-              ) -> tuple[Any, ...]:
+def audit_row(
+    event: Any,
+    position: int,
+    name: str,
+    agg: str,
+    at: int,
+    who: tuple[str, str, str],
+    stored: Any,
+    grant: str | None = None,
+) -> tuple[Any, ...]:
     """The index row of one event (``who``: actor, role, reason as the read models store them;
     ``grant``: a token's grant id when the caller has it already)."""
     subjects: dict[str, str | None] = dict.fromkeys(SUBJECT_COLUMNS)
@@ -163,7 +182,12 @@ def audit_row(event: Any, position: int, name: str, agg: str, at: int,
         subjects["grant_id"] = grant or grant_id(event.user_id, event.app_id).hex
     data = json.dumps(public_data(event), separators=(",", ":"), default=str)  # keys sorted
     return (
-        position, at, name, agg, event.originator_version, *who,
+        position,
+        at,
+        name,
+        agg,
+        event.originator_version,
+        *who,
         *(subjects[c] for c in SUBJECT_COLUMNS),
         leaf_hash(stored, position) if stored is not None else "",
         data,

@@ -101,8 +101,9 @@ class SQLiteDatabase(Database):
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=30)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
@@ -162,8 +163,11 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=max(pool_size, 2),
             # Autocommit: single reads need no BEGIN/COMMIT; writes open explicit transactions.
-            kwargs={"options": f"-c search_path={schema}", "autocommit": True,
-                    "connect_timeout": max(1, math.ceil(timeout))},
+            kwargs={
+                "options": f"-c search_path={schema}",
+                "autocommit": True,
+                "connect_timeout": max(1, math.ceil(timeout)),
+            },
             open=True,
             # While the database is down a read waits this long, then fails (answered 503)...
             timeout=timeout,

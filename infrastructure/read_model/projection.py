@@ -112,8 +112,9 @@ class Batch:
         if handler is not None:
             handler(self, event, agg, position)
         token = self.tokens.get(agg) if name == "AccessToken.Issued" else None
-        self.audit.append(audit_row(event, position, name, agg, at, who, stored,
-                                    token[4] if token else None))
+        self.audit.append(
+            audit_row(event, position, name, agg, at, who, stored, token[4] if token else None)
+        )
         if not self.first_position:
             self.first_position = position
         self.last_position = position
@@ -163,8 +164,16 @@ def _scopes_granted(b: Batch, e: Any, agg: str, pos: int) -> None:
 
 def _token_issued(b: Batch, e: Any, agg: str, pos: int) -> None:
     b.tokens[agg] = [
-        agg, e.digest, _hex(e.app_id), _hex(e.user_id), grant_id(e.user_id, e.app_id).hex,
-        " ".join(e.scopes), e.flow, pos, None, None,
+        agg,
+        e.digest,
+        _hex(e.app_id),
+        _hex(e.user_id),
+        grant_id(e.user_id, e.app_id).hex,
+        " ".join(e.scopes),
+        e.flow,
+        pos,
+        None,
+        None,
     ]
 
 
@@ -172,20 +181,22 @@ Handler = Callable[[Batch, Any, str, int], None]
 
 HANDLERS: dict[str, Handler] = {
     "ScopeCatalogue.Created": _catalogue_created,
-    "ScopeCatalogue.ScopeIntroduced": lambda b, e, agg, pos: b.open(
-        SCOPE_EXISTS, e.scope, "", pos),
-    "ScopeCatalogue.ScopeRetired": lambda b, e, agg, pos: b.open(
-        SCOPE_RETIRED, e.scope, "", pos),
+    "ScopeCatalogue.ScopeIntroduced": lambda b, e, agg, pos: b.open(SCOPE_EXISTS, e.scope, "", pos),
+    "ScopeCatalogue.ScopeRetired": lambda b, e, agg, pos: b.open(SCOPE_RETIRED, e.scope, "", pos),
     "ScopeCatalogue.UnreviewedLiveAllowed": lambda b, e, agg, pos: b.open(
-        UNREVIEWED_LIVE, PLATFORM, "", pos),
+        UNREVIEWED_LIVE, PLATFORM, "", pos
+    ),
     "ScopeCatalogue.UnreviewedAppsMovedToSandbox": lambda b, e, agg, pos: b.close(
-        UNREVIEWED_LIVE, PLATFORM, "", pos),
+        UNREVIEWED_LIVE, PLATFORM, "", pos
+    ),
     "User.Registered": _user_registered,
     "App.Registered": _app_registered,
     "App.SandboxInvitationAccepted": lambda b, e, agg, pos: b.open(
-        SANDBOX_USER, agg, _hex(e.user_id), pos),
+        SANDBOX_USER, agg, _hex(e.user_id), pos
+    ),
     "App.SandboxUserRemoved": lambda b, e, agg, pos: b.close(
-        SANDBOX_USER, agg, _hex(e.user_id), pos),
+        SANDBOX_USER, agg, _hex(e.user_id), pos
+    ),
     "App.ModeChanged": _mode_changed,
     "App.Disabled": lambda b, e, agg, pos: b.open(APP_DISABLED, agg, "", pos),
     "App.Enabled": lambda b, e, agg, pos: b.close(APP_DISABLED, agg, "", pos),

@@ -41,8 +41,14 @@ CHECKPOINT_CHECK_INTERVAL = 1.0  # seconds between the leader's looks for a chec
 class Projector:
     """Applies the log after the tracking position to the read models."""
 
-    def __init__(self, recorder: Any, mapper: Any, db: Database,
-                 batch_size: int = DEFAULT_BATCH, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        recorder: Any,
+        mapper: Any,
+        db: Database,
+        batch_size: int = DEFAULT_BATCH,
+        audit: AuditTrail | None = None,
+    ) -> None:
         self.recorder = recorder
         self.audit = audit  # the log's Merkle tree, extended after each batch (not reset)
         self.mapper = mapper
@@ -99,9 +105,15 @@ def leadership_key(db: Database) -> int:
 class ProjectorRunner:
     """Runs a projector in a background thread until stopped (leader-elected on PostgreSQL)."""
 
-    def __init__(self, projector: Projector, *, poll_interval: float = 0.002,
-                 standby_interval: float = 0.5, notify_timeout: float = 0.1,
-                 reset_check_interval: float = RESET_CHECK_INTERVAL) -> None:
+    def __init__(
+        self,
+        projector: Projector,
+        *,
+        poll_interval: float = 0.002,
+        standby_interval: float = 0.5,
+        notify_timeout: float = 0.1,
+        reset_check_interval: float = RESET_CHECK_INTERVAL,
+    ) -> None:
         self.projector = projector
         self.reset_check_interval = reset_check_interval
         self.poll_interval = poll_interval  # SQLite: how often to look for new events
@@ -200,8 +212,11 @@ class ProjectorRunner:
             wait_for_events()
 
 
-def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
-            timeout: float | None = None) -> int:
+def rebuild(
+    projector: Projector,
+    progress: Callable[[int], None] | None = None,
+    timeout: float | None = None,
+) -> int:
     """Empties the read models and projects the whole log again; answers the events applied.
 
     Safe while services run: reads of "now" wait until the rebuilt models reach the furthest

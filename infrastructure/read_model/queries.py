@@ -55,8 +55,10 @@ def _held(kind: str, subject: str, obj: str | None, column: str = "from_pos") ->
     where = f"kind = '{kind}' AND subject = {subject}"
     if obj is not None:
         where += f" AND object = {obj}"
-    return (f"(SELECT {column} FROM rm_intervals WHERE {where} AND {_HELD} "
-            "ORDER BY from_pos DESC LIMIT 1)")
+    return (
+        f"(SELECT {column} FROM rm_intervals WHERE {where} AND {_HELD} "
+        "ORDER BY from_pos DESC LIMIT 1)"
+    )
 
 
 def _check_sql(aggregate: str) -> str:
@@ -92,8 +94,12 @@ def _check_now_sql(aggregate: str) -> str:
     )
     body = re.sub(r":p\b", "pos.p", _check_sql(aggregate))
     select, rest = body.split("FROM rm_tokens t WHERE ")
-    return (positions + select.replace("SELECT ", "SELECT pos.p, pos.hw, ", 1)
-            + "FROM pos LEFT JOIN rm_tokens t ON " + rest)
+    return (
+        positions
+        + select.replace("SELECT ", "SELECT pos.p, pos.hw, ", 1)
+        + "FROM pos LEFT JOIN rm_tokens t ON "
+        + rest
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,10 @@ class ReadModel:
     """Reads of the projected, temporal read models."""
 
     def __init__(
-        self, db: Database, hasher: SecretHasher, log_position: Callable[[], int],
+        self,
+        db: Database,
+        hasher: SecretHasher,
+        log_position: Callable[[], int],
         max_waiting: int = MAX_WAITING_READS,
     ) -> None:
         self.db = db
@@ -155,8 +164,9 @@ class ReadModel:
         self.log_position = log_position  # the event store's last position
         self.max_waiting = max_waiting
         self._waiting = threading.BoundedSemaphore(max_waiting)
-        aggregate = "string_agg(object, ' ')" if db.dialect == "postgres" else \
-            "group_concat(object, ' ')"
+        aggregate = (
+            "string_agg(object, ' ')" if db.dialect == "postgres" else "group_concat(object, ' ')"
+        )
         self._check_sql = db.sql(_check_sql(aggregate))
         self._check_now_sql = db.sql(_check_now_sql(aggregate))
 
@@ -177,8 +187,9 @@ class ReadModel:
             return 0, 0
         return int(rows[0][0]), int(rows[0][1] or 0)
 
-    def wait_for(self, position: int | None, timeout: float = DEFAULT_TIMEOUT, *,
-                 bounded: bool = True) -> int:
+    def wait_for(
+        self, position: int | None, timeout: float = DEFAULT_TIMEOUT, *, bounded: bool = True
+    ) -> int:
         """Blocks until the read models reach ``position``; answers the position reached.
 
         A position beyond the end of the log is refused at once: no write answered it, and
@@ -231,12 +242,14 @@ class ReadModel:
 
     def position_at(self, moment: datetime) -> int:
         """The last log position whose event happened at or before ``moment``."""
-        rows = self.db.query("SELECT MAX(position) FROM rm_log WHERE at <= :at",
-                             {"at": micros(moment)})
+        rows = self.db.query(
+            "SELECT MAX(position) FROM rm_log WHERE at <= :at", {"at": micros(moment)}
+        )
         return int(rows[0][0] or 0)
 
-    def resolve(self, as_of: AsOf, min_position: int | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> int:
+    def resolve(
+        self, as_of: AsOf, min_position: int | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> int:
         """The log position a read is answered at: now, a given position, or a moment.
 
         "Now" is never older than the furthest position ever projected, so a read during a
@@ -263,16 +276,20 @@ class ReadModel:
     # --- decisions ----------------------------------------------------------------------------
 
     def token_facts(self, access_token: str, scope: str, position: int) -> TokenFacts:
-        row = self.db.read_one(self._check_sql, {"digest": self.hasher.digest(access_token),
-                                                 "scope": scope, "p": position})
+        row = self.db.read_one(
+            self._check_sql,
+            {"digest": self.hasher.digest(access_token), "scope": scope, "p": position},
+        )
         return _token_facts(row)
 
-    def _check_now(self, access_token: str, scope: str, mode: Mode | None,
-                   min_position: int | None) -> Decision | None:
+    def _check_now(
+        self, access_token: str, scope: str, mode: Mode | None, min_position: int | None
+    ) -> Decision | None:
         """The hot path: a check of "now" in one statement, or None when the models are behind
         the demanded position (or rebuilding) and the caller must wait like any other read."""
-        row = self.db.read_one(self._check_now_sql, {"digest": self.hasher.digest(access_token),
-                                                     "scope": scope})
+        row = self.db.read_one(
+            self._check_now_sql, {"digest": self.hasher.digest(access_token), "scope": scope}
+        )
         if row is None:
             return None
         position, high_water = int(row[0]), int(row[1])
@@ -281,9 +298,15 @@ class ReadModel:
         facts = _decode(row[2:] if row[2] is not None else None)
         return replace(decide(facts, scope, mode), position=position)
 
-    def check(self, access_token: str, scope: str, mode: Mode | None = None,
-              as_of: AsOf = None, min_position: int | None = None,
-              timeout: float = DEFAULT_TIMEOUT) -> Decision:
+    def check(
+        self,
+        access_token: str,
+        scope: str,
+        mode: Mode | None = None,
+        as_of: AsOf = None,
+        min_position: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Decision:
         if as_of is None:
             decision = self._check_now(access_token, scope, mode, min_position)
             if decision is not None:
@@ -292,10 +315,18 @@ class ReadModel:
         found = self.token_facts(access_token, scope, position)
         return replace(decide(found.facts, scope, mode), position=position)
 
-    def gate(self, access_token: str, method: str, path: str, *,
-             resource_owner: str | None = None, mode: Mode | None = None,
-             as_of: AsOf = None, min_position: int | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> Decision:
+    def gate(
+        self,
+        access_token: str,
+        method: str,
+        path: str,
+        *,
+        resource_owner: str | None = None,
+        mode: Mode | None = None,
+        as_of: AsOf = None,
+        min_position: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Decision:
         """Decides a legacy API call: every scope the endpoint needs must be allowed, and in
         sandbox mode another user whose data it names must be a sandbox user of the app."""
         position = self.resolve(as_of, min_position, timeout)
@@ -311,8 +342,10 @@ class ReadModel:
         owner = data_owner(method, path, token_user=user, resource_owner=resource_owner)
         if decision.allowed and owner is not None and decision.mode is Mode.SANDBOX:
             # Whose data it is, once the token may make the call at all.
-            facts = replace(found.facts, data_owner_is_sandbox_user=self._is_sandbox_user(
-                found.app_id, owner, position))
+            facts = replace(
+                found.facts,
+                data_owner_is_sandbox_user=self._is_sandbox_user(found.app_id, owner, position),
+            )
             decision = replace(decide(facts, decision.scope, mode), position=position)
         return decision
 
@@ -333,9 +366,15 @@ class ReadModel:
 
     # --- explanations -------------------------------------------------------------------------
 
-    def explain(self, access_token: str, scope: str, mode: Mode | None = None,
-                as_of: AsOf = None, min_position: int | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> Explanation:
+    def explain(
+        self,
+        access_token: str,
+        scope: str,
+        mode: Mode | None = None,
+        as_of: AsOf = None,
+        min_position: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Explanation:
         position = self.resolve(as_of, min_position, timeout)
         found = self.token_facts(access_token, scope, position)
         decision = replace(decide(found.facts, scope, mode), position=position)
@@ -343,8 +382,11 @@ class ReadModel:
         links.update(self._context_positions(found, scope, position))
         by_position = self._log_rows(set(links.values()))
         evidence = sorted(
-            (Evidence(link, *by_position[pos]) for link, pos in links.items()
-             if pos in by_position),
+            (
+                Evidence(link, *by_position[pos])
+                for link, pos in links.items()
+                if pos in by_position
+            ),
             key=lambda e: (e.position, e.link),
         )
         failed = None
@@ -357,28 +399,34 @@ class ReadModel:
     def _context_positions(self, found: TokenFacts, scope: str, p: int) -> dict[str, int]:
         """The events around the facts: the scope's policy, registrations, and the ends of
         intervals (deauthorization, withdrawal, removal) that explain a denial."""
-        params = {"p": p, "scope": scope, "app": found.app_id, "user": found.user_id,
-                  "grant": found.grant_id, "issued": found.positions.get("token_issued", 0)}
+        params = {
+            "p": p,
+            "scope": scope,
+            "app": found.app_id,
+            "user": found.user_id,
+            "grant": found.grant_id,
+            "issued": found.positions.get("token_issued", 0),
+        }
         queries = {
             "scope_policy": f"SELECT MAX(from_pos) FROM rm_intervals WHERE kind = "
-                            f"'{SCOPE_EXISTS}' AND subject = :scope AND from_pos <= :p",
+            f"'{SCOPE_EXISTS}' AND subject = :scope AND from_pos <= :p",
             "app_registered": "SELECT registered_pos FROM rm_apps WHERE app_id = :app",
             "user_registered": "SELECT registered_pos FROM rm_users WHERE user_id = :user",
             # The deauthorization that ended the grant this token was issued under.
             "grant_ended": f"SELECT MIN(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' "
-                           "AND subject = :grant AND from_pos <= :issued AND to_pos > :issued "
-                           "AND to_pos <= :p",
+            "AND subject = :grant AND from_pos <= :issued AND to_pos > :issued "
+            "AND to_pos <= :p",
             "app_returned_to_sandbox": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
-                                       f"'{APP_LIVE}' AND subject = :app AND to_pos <= :p",
+            f"'{APP_LIVE}' AND subject = :app AND to_pos <= :p",
             "unreviewed_live_ended": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
-                                     f"'{UNREVIEWED_LIVE}' AND subject = '{PLATFORM}' "
-                                     "AND to_pos <= :p",
+            f"'{UNREVIEWED_LIVE}' AND subject = '{PLATFORM}' "
+            "AND to_pos <= :p",
             "approval_withdrawn": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
-                                  f"'{APP_APPROVED}' AND subject = :app AND object = :scope "
-                                  "AND to_pos <= :p",
+            f"'{APP_APPROVED}' AND subject = :app AND object = :scope "
+            "AND to_pos <= :p",
             "sandbox_user_removed": f"SELECT MAX(to_pos) FROM rm_intervals WHERE kind = "
-                                    f"'{SANDBOX_USER}' AND subject = :app AND object = :user "
-                                    "AND to_pos <= :p",
+            f"'{SANDBOX_USER}' AND subject = :app AND object = :user "
+            "AND to_pos <= :p",
         }
         if not found.facts.token_found:
             queries = {"scope_policy": queries["scope_policy"]}
@@ -404,9 +452,14 @@ class ReadModel:
 
     # --- lookups ------------------------------------------------------------------------------
 
-    def token_holders(self, client_id: str, scope: str, as_of: AsOf = None,
-                      min_position: int | None = None,
-                      timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+    def token_holders(
+        self,
+        client_id: str,
+        scope: str,
+        as_of: AsOf = None,
+        min_position: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[dict[str, Any]]:
         """The users and tokens of an app allowed the scope at that moment (token ids, never
         secrets)."""
         position = self.resolve(as_of, min_position, timeout)
@@ -428,12 +481,17 @@ class ReadModel:
         return held
 
     def _facts_by_digest(self, digest: str, scope: str, position: int) -> CheckFacts:
-        return _decode(self.db.read_one(self._check_sql,
-                                        {"digest": digest, "scope": scope, "p": position}))
+        return _decode(
+            self.db.read_one(self._check_sql, {"digest": digest, "scope": scope, "p": position})
+        )
 
-    def user_authorizations(self, username: str, as_of: AsOf = None,
-                            min_position: int | None = None,
-                            timeout: float = DEFAULT_TIMEOUT) -> dict[str, list[str]]:
+    def user_authorizations(
+        self,
+        username: str,
+        as_of: AsOf = None,
+        min_position: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, list[str]]:
         """The apps (client_ids) a user had authorized at that moment, with their scopes."""
         position = self.resolve(as_of, min_position, timeout)
         # By the id, which derives from the canonical username: any spelling of it finds her.
@@ -458,8 +516,25 @@ class ReadModel:
 def _decode(row: Any) -> CheckFacts:
     if row is None:
         return CheckFacts(token_found=False)
-    (_token_id, _app, _user, _grant, scopes, _issued, _ended, end_kind, disabled, live,
-     approved, _approved_pos, unreviewed, _grant_pos, grant_ended, retired, sandbox) = row
+    (
+        _token_id,
+        _app,
+        _user,
+        _grant,
+        scopes,
+        _issued,
+        _ended,
+        end_kind,
+        disabled,
+        live,
+        approved,
+        _approved_pos,
+        unreviewed,
+        _grant_pos,
+        grant_ended,
+        retired,
+        sandbox,
+    ) = row
     return CheckFacts(
         token_found=True,
         token_revoked=end_kind == "revoked",
@@ -478,15 +553,43 @@ def _decode(row: Any) -> CheckFacts:
 def _token_facts(row: Any) -> TokenFacts:
     if row is None:
         return TokenFacts(CheckFacts(token_found=False))
-    (token_id, app_id, user_id, grant_id, _scopes, issued, ended, _end_kind, disabled,
-     live, _approved, approved_pos, unreviewed, grant_pos, grant_ended, retired,
-     sandbox) = row
+    (
+        token_id,
+        app_id,
+        user_id,
+        grant_id,
+        _scopes,
+        issued,
+        ended,
+        _end_kind,
+        disabled,
+        live,
+        _approved,
+        approved_pos,
+        unreviewed,
+        grant_pos,
+        grant_ended,
+        retired,
+        sandbox,
+    ) = row
     facts = _decode(row)
     positions = {
-        "token_issued": issued, "token_ended": ended, "app_disabled": disabled,
-        "app_live": live, "app_approved": approved_pos, "unreviewed_live": unreviewed,
-        "grant": grant_pos, "grant_ended": grant_ended, "scope_retired": retired,
+        "token_issued": issued,
+        "token_ended": ended,
+        "app_disabled": disabled,
+        "app_live": live,
+        "app_approved": approved_pos,
+        "unreviewed_live": unreviewed,
+        "grant": grant_pos,
+        "grant_ended": grant_ended,
+        "scope_retired": retired,
         "sandbox_user": sandbox,
     }
-    return TokenFacts(facts, token_id, app_id, user_id, grant_id,
-                      {k: int(v) for k, v in positions.items() if v is not None})
+    return TokenFacts(
+        facts,
+        token_id,
+        app_id,
+        user_id,
+        grant_id,
+        {k: int(v) for k, v in positions.items() if v is not None},
+    )

@@ -85,10 +85,26 @@ TABLES = (
     *audit_index.TABLES,
 )
 
-READ_MODEL_TABLES = ("rm_log", "rm_users", "rm_apps", "rm_grants", "rm_tokens", "rm_intervals",
-                     audit_index.AUDIT_TABLE)
-LOCK_ORDER = ("rm_tracking", "rm_high_water", "rm_tokens", "rm_users", "rm_grants",
-              "rm_intervals", "rm_apps", "rm_log", audit_index.AUDIT_TABLE)
+READ_MODEL_TABLES = (
+    "rm_log",
+    "rm_users",
+    "rm_apps",
+    "rm_grants",
+    "rm_tokens",
+    "rm_intervals",
+    audit_index.AUDIT_TABLE,
+)
+LOCK_ORDER = (
+    "rm_tracking",
+    "rm_high_water",
+    "rm_tokens",
+    "rm_users",
+    "rm_grants",
+    "rm_intervals",
+    "rm_apps",
+    "rm_log",
+    audit_index.AUDIT_TABLE,
+)
 
 
 def create_tables(db: Database) -> None:
@@ -108,11 +124,14 @@ def create_tables(db: Database) -> None:
 
 def _projected_without_audit_index(db: Database, cur: Cursor) -> bool:
     if db.dialect == "postgres":
-        cur.execute("SELECT to_regclass('rm_audit') IS NULL, to_regclass('rm_tracking') "
-                    "IS NOT NULL")
+        cur.execute(
+            "SELECT to_regclass('rm_audit') IS NULL, to_regclass('rm_tracking') IS NOT NULL"
+        )
     else:
-        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_audit'), "
-                    "EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_tracking')")
+        cur.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_audit'), "
+            "EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'rm_tracking')"
+        )
     missing, tracked = cur.fetchone()
     if not (missing and tracked):
         return False

@@ -20,8 +20,10 @@ class ProjectionConflictError(RuntimeError):
 
 def read_position(db: Database, cur: Cursor, *, lock: bool = False) -> int:
     suffix = " FOR UPDATE" if lock and db.dialect == "postgres" else ""
-    cur.execute(db.sql("SELECT position FROM rm_tracking WHERE name = :name" + suffix),
-                {"name": TRACKING_NAME})
+    cur.execute(
+        db.sql("SELECT position FROM rm_tracking WHERE name = :name" + suffix),
+        {"name": TRACKING_NAME},
+    )
     row = cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -47,8 +49,9 @@ def write_batch(db: Database, batch: Batch, expected_position: int) -> None:
             for statement in FILL_SUBJECTS:
                 cur.execute(db.sql(statement), {"first": batch.first_position})
         params = {"name": TRACKING_NAME, "position": batch.last_position}
-        cur.execute(db.sql("UPDATE rm_tracking SET position = :position WHERE name = :name"),
-                    params)
+        cur.execute(
+            db.sql("UPDATE rm_tracking SET position = :position WHERE name = :name"), params
+        )
         cur.execute(
             db.sql(
                 "INSERT INTO rm_high_water (name, position) VALUES (:name, :position) "
@@ -81,8 +84,12 @@ def _apply_updates(db: Database, cur: Cursor, batch: Batch) -> None:
     for update in batch.updates:
         op = update[0]
         if op == "close":
-            params = {"pos": update[1], "kind": update[2], "subject": update[3],
-                      "object": update[4]}
+            params = {
+                "pos": update[1],
+                "kind": update[2],
+                "subject": update[3],
+                "object": update[4],
+            }
         else:
             params = {"pos": update[1], "kind": update[2], "subject": update[3]}
         if op != run_kind and run:

@@ -66,8 +66,9 @@ def test_changes_follow_prints_an_event_written_while_it_waits(ledger: Ledger) -
     writer.start()
     started = time.monotonic()
 
-    result = CliRunner().invoke(cli, ["audit", "changes", "--after", cursor, "--follow",
-                                      "--stop-after", "1"])
+    result = CliRunner().invoke(
+        cli, ["audit", "changes", "--after", cursor, "--follow", "--stop-after", "1"]
+    )
 
     writer.join()
     assert result.exit_code == 0, result.output
@@ -95,8 +96,9 @@ def test_export_writes_a_csv_file_with_a_header_and_one_row_per_event(
 ) -> None:
     target = tmp_path / "audit.csv"
 
-    result = CliRunner().invoke(cli, ["audit", "export", "--format", "csv", "--output",
-                                      str(target)])
+    result = CliRunner().invoke(
+        cli, ["audit", "export", "--format", "csv", "--output", str(target)]
+    )
 
     assert result.exit_code == 0, result.output
     with target.open(newline="") as file:
@@ -107,11 +109,13 @@ def test_export_writes_a_csv_file_with_a_header_and_one_row_per_event(
 def test_export_resumes_after_a_cursor(ledger: Ledger) -> None:
     whole = _events(CliRunner().invoke(cli, ["audit", "export"]).stdout)
 
-    resumed = CliRunner().invoke(cli, ["audit", "export", "--format", "ocsf", "--after",
-                                       str(whole[2]["cursor"])])
+    resumed = CliRunner().invoke(
+        cli, ["audit", "export", "--format", "ocsf", "--after", str(whole[2]["cursor"])]
+    )
 
     assert [r["metadata"]["sequence"] for r in _events(resumed.stdout)] == [
-        e["position"] for e in whole[3:]]
+        e["position"] for e in whole[3:]
+    ]
 
 
 def test_export_refuses_an_unknown_format(ledger: Ledger) -> None:

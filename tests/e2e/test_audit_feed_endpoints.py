@@ -25,8 +25,7 @@ def _every_page(api: Api, key: str, limit: int) -> list[int]:
     positions: list[int] = []
     cursor = ""
     while True:
-        body = api.ok(api.get("/v1/audit/changes", key, params={"after": cursor,
-                                                                 "limit": limit}))
+        body = api.ok(api.get("/v1/audit/changes", key, params={"after": cursor, "limit": limit}))
         if body["caught_up"]:
             assert body["cursor"] == cursor
             return positions
@@ -52,8 +51,9 @@ def test_a_caught_up_feed_answers_the_cursor_it_was_given(api: Api, world: World
 
 
 @pytest.mark.parametrize("role", [KeyRole.GATEWAY, KeyRole.DEVELOPER, KeyRole.REVIEWER])
-@pytest.mark.parametrize("path", ["/v1/audit/changes", "/v1/audit/export",
-                                  "/v1/audit/history/actor/ops"])
+@pytest.mark.parametrize(
+    "path", ["/v1/audit/changes", "/v1/audit/export", "/v1/audit/history/actor/ops"]
+)
 def test_only_auditors_and_admins_read_the_audit_trail(
     api: Api, world: World, role: KeyRole, path: str
 ) -> None:
@@ -68,8 +68,15 @@ def test_only_auditors_and_admins_read_the_audit_trail(
 def test_filters_combine_app_and_event_type(api: Api, world: World) -> None:
     _log_length(api)
 
-    body = api.ok(api.get("/v1/audit/changes", params={
-        "app": world.app.client_id, "event_type": ["AccessToken.Issued", "App.Registered"]}))
+    body = api.ok(
+        api.get(
+            "/v1/audit/changes",
+            params={
+                "app": world.app.client_id,
+                "event_type": ["AccessToken.Issued", "App.Registered"],
+            },
+        )
+    )
 
     assert [e["event_type"] for e in body["events"]] == ["App.Registered", "AccessToken.Issued"]
     assert {e["subjects"]["app_id"] for e in body["events"]} == {world.app.client_id}
@@ -134,8 +141,10 @@ def test_a_csv_export_has_a_header_row_then_one_row_per_event(api: Api, world: W
 def test_an_ocsf_export_has_the_required_class_attributes(api: Api, world: World) -> None:
     total = _log_length(api)
 
-    rows = [json.loads(line) for line in
-            api.get("/v1/audit/export", params={"format": "ocsf"}).text.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in api.get("/v1/audit/export", params={"format": "ocsf"}).text.splitlines()
+    ]
 
     assert len(rows) == total
     for row in rows:
@@ -147,8 +156,9 @@ def test_an_export_resumes_from_a_cursor(api: Api, world: World) -> None:
     _log_length(api)
     rows = api.get("/v1/audit/export").text.splitlines()
 
-    resumed = api.get("/v1/audit/export",
-                      params={"after": json.loads(rows[4])["cursor"]}).text.splitlines()
+    resumed = api.get(
+        "/v1/audit/export", params={"after": json.loads(rows[4])["cursor"]}
+    ).text.splitlines()
 
     assert resumed == rows[5:]
 

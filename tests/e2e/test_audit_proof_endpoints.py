@@ -26,9 +26,13 @@ VERIFIERS = [cp.parse_verifier_key(VERIFIER_TEXT)]  # all an outside verifier ha
 @pytest.fixture
 def api_app(api_settings: Settings) -> FastAPI:
     """The app signing checkpoints with the test key, only when asked."""
-    settings = api_settings.model_copy(update={
-        "checkpoint_signer_key": SecretStr(SIGNER_TEXT), "checkpoint_origin": ORIGIN,
-        "checkpoint_interval": 0})
+    settings = api_settings.model_copy(
+        update={
+            "checkpoint_signer_key": SecretStr(SIGNER_TEXT),
+            "checkpoint_origin": ORIGIN,
+            "checkpoint_interval": 0,
+        }
+    )
     app = create_app(settings)
     app.state.read_wait_timeout = 5.0
     return app
@@ -74,8 +78,9 @@ def test_inclusion_proof_in_an_older_checkpoint_verifies(
     api.user("bob")
     sign(api)
 
-    bundle = get(api, "/v1/audit/proofs/inclusion", auditor, position=1,
-                 checkpoint_size=old["size"])
+    bundle = get(
+        api, "/v1/audit/proofs/inclusion", auditor, position=1, checkpoint_size=old["size"]
+    )
 
     assert verify_bundle(bundle, VERIFIERS, ORIGIN).endswith(f"at tree size {old['size']}")
 
@@ -96,11 +101,13 @@ def test_consistency_proof_between_two_checkpoints_verifies(
     api.user("bob")
     new = sign(api)
 
-    bundle = get(api, "/v1/audit/proofs/consistency", auditor, old_size=old["size"],
-                 new_size=new["size"])
+    bundle = get(
+        api, "/v1/audit/proofs/consistency", auditor, old_size=old["size"], new_size=new["size"]
+    )
 
     assert verify_bundle(bundle, VERIFIERS, ORIGIN) == (
-        f"tree size {old['size']} is a prefix of tree size {new['size']} of {ORIGIN}")
+        f"tree size {old['size']} is a prefix of tree size {new['size']} of {ORIGIN}"
+    )
 
 
 def test_consistency_proof_of_an_unsigned_size_is_not_found(
@@ -108,8 +115,9 @@ def test_consistency_proof_of_an_unsigned_size_is_not_found(
 ) -> None:
     new = sign(api)
 
-    response = api.get("/v1/audit/proofs/consistency", key=auditor,
-                       params={"old_size": 1, "new_size": new["size"]})
+    response = api.get(
+        "/v1/audit/proofs/consistency", key=auditor, params={"old_size": 1, "new_size": new["size"]}
+    )
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "audit_proof_not_found"
@@ -119,9 +127,17 @@ def test_inclusion_proof_of_a_position_no_checkpoint_covers_is_not_found(
     api: Api, world: World, auditor: str
 ) -> None:
     sign(api)
-    position = api.write(api.post("/v1/users", {
-        "username": "bob", "full_name": "Bob", "profile_picture": "https://pics.example/b.jpg"}),
-        201)
+    position = api.write(
+        api.post(
+            "/v1/users",
+            {
+                "username": "bob",
+                "full_name": "Bob",
+                "profile_picture": "https://pics.example/b.jpg",
+            },
+        ),
+        201,
+    )
     wait_for_tree(api, position)
 
     response = api.get("/v1/audit/proofs/inclusion", key=auditor, params={"position": position})
@@ -146,18 +162,23 @@ def test_audit_verify_reports_the_log_intact(api: Api, world: World, auditor: st
     report = get(api, "/v1/audit/verify", auditor)
 
     assert (report["intact"], report["finding"], report["checkpoints_verified"]) == (
-        True, "intact", 1)
+        True,
+        "intact",
+        1,
+    )
     assert report["signed_through"] == report["intact_through"]
 
 
-def test_explain_with_proofs_carries_inclusion_proofs_that_verify(
-    api: Api, world: World
-) -> None:
+def test_explain_with_proofs_carries_inclusion_proofs_that_verify(api: Api, world: World) -> None:
     sign(api)
 
-    body = api.ok(api.post("/v1/decisions/explain?with_proofs=true",
-                           {"access_token": world.token.access_token, "scope": "basic"},
-                           key=api.key("auditor")))
+    body = api.ok(
+        api.post(
+            "/v1/decisions/explain?with_proofs=true",
+            {"access_token": world.token.access_token, "scope": "basic"},
+            key=api.key("auditor"),
+        )
+    )
 
     assert body["evidence"]
     for item in body["evidence"]:
@@ -169,19 +190,24 @@ def test_explain_with_proofs_carries_inclusion_proofs_that_verify(
 def test_explain_without_proofs_carries_none(api: Api, world: World) -> None:
     sign(api)
 
-    body = api.ok(api.post("/v1/decisions/explain",
-                           {"access_token": world.token.access_token, "scope": "basic"},
-                           key=api.key("auditor")))
+    body = api.ok(
+        api.post(
+            "/v1/decisions/explain",
+            {"access_token": world.token.access_token, "scope": "basic"},
+            key=api.key("auditor"),
+        )
+    )
 
-    assert [item["inclusion_proof"] for item in body["evidence"]] == [None] * len(
-        body["evidence"])
+    assert [item["inclusion_proof"] for item in body["evidence"]] == [None] * len(body["evidence"])
 
 
 @pytest.mark.parametrize("role", ["gateway", "developer", "reviewer"])
-@pytest.mark.parametrize("url", ["/v1/audit/verify", "/v1/audit/checkpoints",
-                                 "/v1/audit/proofs/inclusion?position=1"])
-def test_only_admins_and_auditors_read_the_audit(api: Api, world: World, role: str,
-                                                  url: str) -> None:
+@pytest.mark.parametrize(
+    "url", ["/v1/audit/verify", "/v1/audit/checkpoints", "/v1/audit/proofs/inclusion?position=1"]
+)
+def test_only_admins_and_auditors_read_the_audit(
+    api: Api, world: World, role: str, url: str
+) -> None:
     key = api.key(role, principal="dev_dana" if role == "developer" else None)
 
     response = api.get(url, key=key)

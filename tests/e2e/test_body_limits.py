@@ -31,7 +31,7 @@ def padded_json(body: dict[str, Any], size: int) -> bytes:
 def chunks(data: bytes) -> Iterator[bytes]:
     """The body as a stream, so it is sent chunked, without Content-Length."""
     for start in range(0, len(data), CHUNK):
-        yield data[start:start + CHUNK]
+        yield data[start : start + CHUNK]
 
 
 def user_body(username: str, size: int) -> bytes:
@@ -64,8 +64,9 @@ def test_json_body_over_the_cap_is_413_with_the_ledger_error(api: Api) -> None:
 def test_chunked_json_body_over_the_cap_is_413_with_the_ledger_error(api: Api) -> None:
     before = api.ledger.position()
 
-    response = post_raw(api, "/v1/users", chunks(user_body("too_big", V1_CAP + 1)),
-                        json_headers(api))
+    response = post_raw(
+        api, "/v1/users", chunks(user_body("too_big", V1_CAP + 1)), json_headers(api)
+    )
 
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "request_too_large"
@@ -79,22 +80,26 @@ def test_json_body_at_the_cap_is_served(api: Api) -> None:
 
 
 def test_chunked_json_body_at_the_cap_is_served(api: Api) -> None:
-    response = post_raw(api, "/v1/users", chunks(user_body("just_fits", V1_CAP)),
-                        json_headers(api))
+    response = post_raw(api, "/v1/users", chunks(user_body("just_fits", V1_CAP)), json_headers(api))
 
     assert response.status_code == 201, response.text
 
 
 def test_unauthenticated_body_over_the_cap_is_413_not_401(api: Api) -> None:
-    response = post_raw(api, "/v1/apps", b"{}" + b" " * V1_CAP,
-                        {"Content-Type": "application/json"})
+    response = post_raw(
+        api, "/v1/apps", b"{}" + b" " * V1_CAP, {"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413, response.text
 
 
 def test_cap_applies_whatever_the_content_type(api: Api) -> None:
-    response = post_raw(api, "/v1/users", b"x" * (V1_CAP + 1),
-                        {**api.auth(api.admin), "Content-Type": "application/octet-stream"})
+    response = post_raw(
+        api,
+        "/v1/users",
+        b"x" * (V1_CAP + 1),
+        {**api.auth(api.admin), "Content-Type": "application/octet-stream"},
+    )
 
     assert response.status_code == 413, response.text
 
@@ -112,9 +117,14 @@ def form_of(size: int, **fields: str) -> bytes:
 
 
 def test_revoke_body_over_the_cap_is_413_in_the_rfc6749_body(api: Api, world: World) -> None:
-    response = post_raw(api, "/oauth/revoke", form_of(
-        OAUTH_CAP + 1, client_id=world.app.client_id, client_secret=world.app.client_secret),
-        FORM)
+    response = post_raw(
+        api,
+        "/oauth/revoke",
+        form_of(
+            OAUTH_CAP + 1, client_id=world.app.client_id, client_secret=world.app.client_secret
+        ),
+        FORM,
+    )
 
     assert response.status_code == 413, response.text
     assert response.json()["error"] == "invalid_request"
@@ -129,8 +139,12 @@ def test_chunked_introspect_body_over_the_cap_is_413_in_the_rfc6749_body(api: Ap
 
 
 def test_revoke_body_at_the_cap_is_served(api: Api, world: World) -> None:
-    response = post_raw(api, "/oauth/revoke", form_of(
-        OAUTH_CAP, client_id=world.app.client_id, client_secret=world.app.client_secret), FORM)
+    response = post_raw(
+        api,
+        "/oauth/revoke",
+        form_of(OAUTH_CAP, client_id=world.app.client_id, client_secret=world.app.client_secret),
+        FORM,
+    )
 
     assert (response.status_code, response.json()) == (200, {})  # RFC 7009 §2.2: unknown token
 
@@ -168,22 +182,33 @@ class LargeBody:
         if self.taken >= self.size:
             return {"type": "http.disconnect"}
         self.taken += CHUNK
-        return {"type": "http.request", "body": b" " * CHUNK,
-                "more_body": self.taken < self.size}
+        return {"type": "http.request", "body": b" " * CHUNK, "more_body": self.taken < self.size}
 
 
-def call_app(api: Api, path: str, headers: list[tuple[bytes, bytes]],
-             receive: LargeBody) -> list[dict[str, Any]]:
+def call_app(
+    api: Api, path: str, headers: list[tuple[bytes, bytes]], receive: LargeBody
+) -> list[dict[str, Any]]:
     """The running app called directly over ASGI (in its own event loop); its messages."""
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "root_path": "", "query_string": b"", "headers": headers,
-             "client": ("127.0.0.1", 1234), "server": ("testserver", 80), "state": {}}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+        "state": {},
+    }
     portal = api.client.portal
     assert portal is not None
     portal.call(api.app, scope, receive, send)
@@ -193,8 +218,12 @@ def call_app(api: Api, path: str, headers: list[tuple[bytes, bytes]],
 def test_declared_oversized_body_is_refused_without_reading_any_of_it(api: Api) -> None:
     receive = LargeBody()
 
-    sent = call_app(api, "/v1/apps", [(b"content-type", b"application/json"),
-                                      (b"content-length", b"52428800")], receive)
+    sent = call_app(
+        api,
+        "/v1/apps",
+        [(b"content-type", b"application/json"), (b"content-length", b"52428800")],
+        receive,
+    )
 
     assert sent[0]["status"] == 413
     assert receive.calls == 0

@@ -44,9 +44,12 @@ def server() -> Iterator[ThrowawayPostgres]:
 def api(server: ThrowawayPostgres, tmp_path: Path) -> Iterator[Api]:
     """The app on a fresh database of the stoppable server, with an admin key."""
     url = server.create_database(f"outage_{uuid.uuid4().hex}")
-    settings = build_settings(environment="development", database_url=url,
-                              database_timeout=DATABASE_TIMEOUT,
-                              sqlite_path=tmp_path / "unused.sqlite")
+    settings = build_settings(
+        environment="development",
+        database_url=url,
+        database_timeout=DATABASE_TIMEOUT,
+        sqlite_path=tmp_path / "unused.sqlite",
+    )
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(app, client)
@@ -90,8 +93,9 @@ def timed(request: Callable[[], httpx.Response], limit: float) -> tuple[httpx.Re
 
 
 def check(api: Api, world: World) -> httpx.Response:
-    return api.post("/v1/decisions/check",
-                    {"access_token": world.token.access_token, "scope": "likes"})
+    return api.post(
+        "/v1/decisions/check", {"access_token": world.token.access_token, "scope": "likes"}
+    )
 
 
 def register_user(api: Api) -> httpx.Response:
@@ -146,8 +150,11 @@ def test_requests_succeed_again_once_postgresql_is_back_without_restarting_the_a
             break
     after = [
         timed(request, ANSWER_LIMIT)[0].status_code
-        for request in (lambda: check(api, world), lambda: register_user(api),
-                        lambda: api.client.get("/health"))
+        for request in (
+            lambda: check(api, world),
+            lambda: register_user(api),
+            lambda: api.client.get("/health"),
+        )
         for _ in range(5)
     ]
 

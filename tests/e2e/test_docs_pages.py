@@ -21,8 +21,9 @@ PAGES = pytest.mark.parametrize("path", ["/docs", "/redoc"])
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     """The app, not started: the pages need no store."""
-    settings = build_settings(environment="development", database_url=None,
-                              sqlite_path=tmp_path / "ledger.sqlite")
+    settings = build_settings(
+        environment="development", database_url=None, sqlite_path=tmp_path / "ledger.sqlite"
+    )
     return TestClient(create_app(settings))
 
 

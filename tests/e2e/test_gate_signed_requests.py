@@ -20,14 +20,22 @@ def gateway(api: Api) -> str:
 
 @pytest.fixture
 def enforcing(api: Api, world: World) -> World:
-    api.write(api.patch(f"/v1/apps/{world.app.client_id}/security",
-                        {"enforce_signed_requests": True}, key=world.developer_key))
+    api.write(
+        api.patch(
+            f"/v1/apps/{world.app.client_id}/security",
+            {"enforce_signed_requests": True},
+            key=world.developer_key,
+        )
+    )
     return world
 
 
 def gate(api: Api, world: World, gateway: str, params: dict[str, str] | None) -> httpx.Response:
-    body: dict[str, object] = {"access_token": world.token.access_token, "method": "GET",
-                               "path": PATH}
+    body: dict[str, object] = {
+        "access_token": world.token.access_token,
+        "method": "GET",
+        "path": PATH,
+    }
     if params is not None:
         body["params"] = params
     return api.post("/v1/decisions/gate", body, key=gateway)
@@ -43,16 +51,21 @@ def test_call_of_an_enforcing_client_without_sig_is_refused(
 ) -> None:
     response = gate(api, enforcing, gateway, None)
     assert response.status_code == 403
-    assert response.json() == {"meta": {
-        "error_type": "OAuthForbiddenException", "code": 403,
-        "error_message": "Invalid signed-request: Missing required parameter 'sig'"}}
+    assert response.json() == {
+        "meta": {
+            "error_type": "OAuthForbiddenException",
+            "code": 403,
+            "error_message": "Invalid signed-request: Missing required parameter 'sig'",
+        }
+    }
 
 
 def test_call_with_a_wrong_sig_is_refused(api: Api, enforcing: World, gateway: str) -> None:
     response = gate(api, enforcing, gateway, {"count": "5", "sig": "0" * 64})
     assert response.status_code == 403
     assert response.json()["meta"]["error_message"] == (
-        "Invalid signed-request: Signature does not match")
+        "Invalid signed-request: Signature does not match"
+    )
 
 
 def test_correctly_signed_call_is_decided(api: Api, enforcing: World, gateway: str) -> None:

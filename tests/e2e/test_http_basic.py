@@ -28,7 +28,8 @@ CASES = pytest.mark.parametrize("header", list(MALFORMED.values()), ids=list(MAL
 
 def post_form(api: Api, path: str, header: bytes) -> httpx.Response:
     response: httpx.Response = api.client.post(
-        path, data={"token": "some-token"}, headers={"Authorization": header})
+        path, data={"token": "some-token"}, headers={"Authorization": header}
+    )
     return response
 
 
@@ -63,13 +64,14 @@ def test_malformed_basic_on_introspect_is_401_invalid_client(api: Api, header: b
 
 
 @CASES
-def test_malformed_basic_on_access_token_is_401_in_the_legacy_body(
-    api: Api, header: bytes
-) -> None:
+def test_malformed_basic_on_access_token_is_401_in_the_legacy_body(api: Api, header: bytes) -> None:
     response = post_form(api, "/oauth/access_token", header)
 
     assert response.status_code == 401, response.text
-    assert response.json() == {"error_type": "OAuthException", "code": 401,
-                               "error_message": MESSAGE}
+    assert response.json() == {
+        "error_type": "OAuthException",
+        "code": 401,
+        "error_message": MESSAGE,
+    }
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
     assert response.headers["Cache-Control"] == "no-store"

@@ -144,8 +144,11 @@ def test_cli_key_works_against_the_api(cli_env: Path) -> None:
     from api.app import create_app
     from infrastructure.settings import build_settings
 
-    key = CliRunner().invoke(
-        cli, ["keys", "create", "--name", "ops", "--role", "admin"]).stdout.strip()
+    key = (
+        CliRunner()
+        .invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin"])
+        .stdout.strip()
+    )
 
     with TestClient(create_app(build_settings())) as client:
         response = client.get("/v1/api-keys", headers={"Authorization": f"Bearer {key}"})
@@ -173,7 +176,7 @@ def test_cli_refuses_a_developer_key_without_a_principal(cli_env: Path) -> None:
 
 
 def test_cli_warns_that_a_key_made_without_a_secret_key_works_only_in_development(
-    cli_env: Path
+    cli_env: Path,
 ) -> None:
     created = CliRunner().invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin"])
 

@@ -60,8 +60,11 @@ def test_app_details_never_show_the_secret(api: Api) -> None:
     assert app.client_secret not in response.text
     assert api.ledger.app(app.client_id).secret_digest not in response.text
     assert body["sandbox_users"] == [
-        {"user_id": api.ledger.user("dev_dana").id.hex, "username": "dev_dana",
-         "status": "accepted"},
+        {
+            "user_id": api.ledger.user("dev_dana").id.hex,
+            "username": "dev_dana",
+            "status": "accepted",
+        },
     ]
 
 
@@ -85,9 +88,13 @@ def test_details_change(api: Api) -> None:
     developer = api.developer("dev_dana")
     app = api.register_app(developer)
 
-    api.write(api.patch(f"/v1/apps/{app.client_id}",
-                        {"name": "Printer Pro", "redirect_uris": ["https://p.example/cb"]},
-                        key=developer))
+    api.write(
+        api.patch(
+            f"/v1/apps/{app.client_id}",
+            {"name": "Printer Pro", "redirect_uris": ["https://p.example/cb"]},
+            key=developer,
+        )
+    )
 
     body = api.ok(api.get(f"/v1/apps/{app.client_id}"))
     assert (body["name"], body["redirect_uris"]) == ("Printer Pro", ["https://p.example/cb"])
@@ -112,18 +119,30 @@ def test_rotated_secret_replaces_the_old_one_at_once(api: Api) -> None:
     new_secret = response.json()["client_secret"]
     assert new_secret != app.client_secret
     assert api.ledger.verify_client(app.client_id, new_secret)
-    assert api.client.post("/oauth/revoke", data={
-        "token": "x", "client_id": app.client_id, "client_secret": app.client_secret,
-    }).status_code == 401
+    assert (
+        api.client.post(
+            "/oauth/revoke",
+            data={
+                "token": "x",
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+            },
+        ).status_code
+        == 401
+    )
 
 
 def test_security_settings_change(api: Api) -> None:
     developer = api.developer("dev_dana")
     app = api.register_app(developer)
 
-    api.write(api.patch(f"/v1/apps/{app.client_id}/security",
-                        {"disable_implicit": True, "enforce_signed_requests": True},
-                        key=developer))
+    api.write(
+        api.patch(
+            f"/v1/apps/{app.client_id}/security",
+            {"disable_implicit": True, "enforce_signed_requests": True},
+            key=developer,
+        )
+    )
 
     body = api.ok(api.get(f"/v1/apps/{app.client_id}"))
     assert (body["implicit_disabled"], body["signed_requests_enforced"]) == (True, True)
@@ -144,8 +163,7 @@ def test_return_to_sandbox_is_acknowledged_by_the_read_models(api: Api) -> None:
     app = api.register_app(developer)
     api.approve_and_go_live(app.client_id, developer)
 
-    position = api.write(api.post(f"/v1/apps/{app.client_id}/return-to-sandbox",
-                                  key=developer))
+    position = api.write(api.post(f"/v1/apps/{app.client_id}/return-to-sandbox", key=developer))
 
     assert api.runtime.read_model.position() >= position
     assert api.ok(api.get(f"/v1/apps/{app.client_id}"))["effective_mode"] == "sandbox"
@@ -185,8 +203,9 @@ def test_whole_approval_is_withdrawn_when_no_scope_is_named(api: Api) -> None:
     app = api.register_app(developer)
     api.approve_and_go_live(app.client_id, developer)
 
-    position = api.write(api.post(f"/v1/apps/{app.client_id}/approvals/withdraw",
-                                  {"reason": "policy"}))
+    position = api.write(
+        api.post(f"/v1/apps/{app.client_id}/approvals/withdraw", {"reason": "policy"})
+    )
 
     assert api.runtime.read_model.position() >= position
     body = api.ok(api.get(f"/v1/apps/{app.client_id}"))
@@ -196,8 +215,9 @@ def test_whole_approval_is_withdrawn_when_no_scope_is_named(api: Api) -> None:
 def test_withdrawing_an_approval_the_app_lacks_is_404(api: Api) -> None:
     app = api.register_app(api.developer("dev_dana"))
 
-    response = api.post(f"/v1/apps/{app.client_id}/approvals/withdraw",
-                        {"scope": "likes", "reason": "policy"})
+    response = api.post(
+        f"/v1/apps/{app.client_id}/approvals/withdraw", {"scope": "likes", "reason": "policy"}
+    )
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "approval_not_found"

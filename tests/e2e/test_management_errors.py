@@ -8,8 +8,11 @@ import domain.errors as errors
 from api.errors import status_for
 
 ALL_ERRORS = sorted(
-    (cls for cls in vars(errors).values()
-     if isinstance(cls, type) and issubclass(cls, errors.LedgerError)),
+    (
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.LedgerError)
+    ),
     key=lambda cls: cls.__name__,
 )
 
@@ -28,8 +31,7 @@ def instance(cls: type[errors.LedgerError]) -> errors.LedgerError:
 def test_every_domain_error_is_a_client_error_or_a_retry(cls: type[errors.LedgerError]) -> None:
     status = status_for(instance(cls))
 
-    assert 400 <= status < 500 or (issubclass(cls, errors.ProjectionTimeoutError)
-                                   and status == 503)
+    assert 400 <= status < 500 or (issubclass(cls, errors.ProjectionTimeoutError) and status == 503)
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,10 @@ def test_permission_lifecycle_from_registration_to_withdrawal(api: Api) -> None:
     assert details["owner"] == "dev_dana"
 
     # Alice is invited and accepts (the admin on her behalf); she authorizes the app.
-    api.write(api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"},
-                       key=developer), 201)
+    api.write(
+        api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"}, key=developer),
+        201,
+    )
     api.write(api.post(f"/v1/apps/{app.client_id}/sandbox-users/alice/accept"))
     token = api.token(app, "alice", "basic likes").access_token
 
@@ -36,14 +38,26 @@ def test_permission_lifecycle_from_registration_to_withdrawal(api: Api) -> None:
 
     # Review: basic and likes asked for, a reviewer approves both; the app goes live.
     api.post("/v1/catalogue/scopes/likes/reopen-applications", {"reason": "test"})
-    review = api.ok(api.post(f"/v1/apps/{app.client_id}/reviews", {
-        "use_case": "brands_and_advertisers",
-        "permissions": {"basic": "profile", "likes": "like photos to print"},
-        "screencast_url": "https://client.example/screencast.mp4",
-    }, key=developer), 201)
+    review = api.ok(
+        api.post(
+            f"/v1/apps/{app.client_id}/reviews",
+            {
+                "use_case": "brands_and_advertisers",
+                "permissions": {"basic": "profile", "likes": "like photos to print"},
+                "screencast_url": "https://client.example/screencast.mp4",
+            },
+            key=developer,
+        ),
+        201,
+    )
     for scope in ("basic", "likes"):
-        api.write(api.post(f"/v1/reviews/{review['review_id']}/decisions",
-                           {"scope": scope, "approve": True, "reason": "shown"}, key=reviewer))
+        api.write(
+            api.post(
+                f"/v1/reviews/{review['review_id']}/decisions",
+                {"scope": scope, "approve": True, "reason": "shown"},
+                key=reviewer,
+            )
+        )
     assert api.ok(api.get(f"/v1/reviews/{review['review_id']}"))["completed"] is True
     live_at = api.write(api.post(f"/v1/apps/{app.client_id}/go-live", key=developer))
 
@@ -52,8 +66,12 @@ def test_permission_lifecycle_from_registration_to_withdrawal(api: Api) -> None:
     assert live_check["constraints"]["requests_per_hour"] == 5000
 
     # The platform withdraws the likes approval: acknowledged, so the very next check denies.
-    api.write(api.post(f"/v1/apps/{app.client_id}/approvals/withdraw",
-                       {"scope": "likes", "reason": "likes switched off"}))
+    api.write(
+        api.post(
+            f"/v1/apps/{app.client_id}/approvals/withdraw",
+            {"scope": "likes", "reason": "likes switched off"},
+        )
+    )
     withdrawn = api.check(token, "likes", key=gateway)
     assert withdrawn["allowed"] is False
     assert withdrawn["reason"] == "not_approved"
@@ -61,8 +79,11 @@ def test_permission_lifecycle_from_registration_to_withdrawal(api: Api) -> None:
     assert api.check(token, "basic", key=gateway)["allowed"] is True
 
     # Alice's authorization is withdrawn (deauthorized): every scope of the token is denied.
-    api.write(api.post(f"/v1/users/alice/authorizations/{app.client_id}/deauthorize",
-                       {"reason": "user asked"}))
+    api.write(
+        api.post(
+            f"/v1/users/alice/authorizations/{app.client_id}/deauthorize", {"reason": "user asked"}
+        )
+    )
     gone = api.check(token, "basic", key=gateway)
     assert (gone["allowed"], gone["reason"]) == (False, "grant_withdrawn")
 

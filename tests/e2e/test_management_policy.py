@@ -20,8 +20,14 @@ def test_catalogue_reads_as_the_seed_without_writing(api: Api) -> None:
     catalogue = api.ok(api.get("/v1/catalogue", key=api.key("auditor")))
 
     names = [s["name"] for s in catalogue["scopes"]]
-    assert names == ["basic", "public_content", "follower_list", "comments", "relationships",
-                     "likes"]
+    assert names == [
+        "basic",
+        "public_content",
+        "follower_list",
+        "comments",
+        "relationships",
+        "likes",
+    ]
     assert catalogue["unreviewed_live_allowed"] is False
     assert api.ledger.position() == before + 2  # the auditor key's events only
 
@@ -49,18 +55,28 @@ def test_unknown_scope_is_unprocessable(api: Api) -> None:
 
 
 def test_introduced_scope_is_listed(api: Api) -> None:
-    api.write(api.post("/v1/catalogue/scopes", {
-        "name": "stories", "description": "to read stories", "applications_open": True,
-        "reason": "new product",
-    }), 201)
+    api.write(
+        api.post(
+            "/v1/catalogue/scopes",
+            {
+                "name": "stories",
+                "description": "to read stories",
+                "applications_open": True,
+                "reason": "new product",
+            },
+        ),
+        201,
+    )
 
-    assert scopes(api)["stories"] == {"name": "stories", "description": "to read stories",
-                                      "applications_open": True, "retired": False}
+    assert scopes(api)["stories"] == {
+        "name": "stories",
+        "description": "to read stories",
+        "applications_open": True,
+        "retired": False,
+    }
 
 
-def test_retired_scope_is_denied_as_soon_as_retirement_is_answered(
-    api: Api, world: World
-) -> None:
+def test_retired_scope_is_denied_as_soon_as_retirement_is_answered(api: Api, world: World) -> None:
     gateway = api.key("gateway")
 
     api.write(api.post("/v1/catalogue/scopes/likes/retire", {"reason": "April 2018"}))
@@ -77,8 +93,9 @@ def test_unreviewed_live_apps_are_moved_back_to_sandbox(api: Api) -> None:
     api.write(api.post(f"/v1/apps/{app.client_id}/go-live", key=developer))
     assert api.ok(api.get(f"/v1/apps/{app.client_id}"))["effective_mode"] == "live"
 
-    position = api.write(api.post("/v1/catalogue/move-unreviewed-apps-to-sandbox",
-                                  {"reason": "June 2016"}))
+    position = api.write(
+        api.post("/v1/catalogue/move-unreviewed-apps-to-sandbox", {"reason": "June 2016"})
+    )
 
     assert api.runtime.read_model.position() >= position
     body = api.ok(api.get(f"/v1/apps/{app.client_id}"))

@@ -34,8 +34,7 @@ def test_write_answers_its_position_in_body_and_header(api: Api) -> None:
 
 def test_read_with_min_position_waits_until_the_read_models_reach_it(paused: Api) -> None:
     api = paused
-    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}),
-                         201)
+    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}), 201)
     assert api.runtime.read_model.position() < position
     answers: dict[str, Any] = {}
 
@@ -55,8 +54,7 @@ def test_read_with_min_position_waits_until_the_read_models_reach_it(paused: Api
 
 def test_min_position_header_is_honoured(paused: Api) -> None:
     api = paused
-    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}),
-                         201)
+    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}), 201)
     api.app.state.read_wait_timeout = 0.1
 
     response = api.get("/v1/users/alice", headers={"X-Ledger-Min-Position": str(position)})
@@ -77,8 +75,7 @@ def test_read_the_read_models_do_not_reach_in_time_is_503_with_retry_after(pause
 
 
 def test_reached_min_position_answers_at_once(api: Api) -> None:
-    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}),
-                         201)
+    position = api.write(api.post("/v1/users", {"username": "alice", "full_name": "Alice"}), 201)
 
     response = api.get("/v1/users/alice", params={"min_position": position})
 
@@ -112,9 +109,7 @@ def test_unknown_route_is_404_in_the_error_body(api: Api) -> None:
 # --- positions the log has not reached ------------------------------------------------------
 
 
-def test_min_position_beyond_the_end_of_the_log_is_refused_at_once_naming_the_end(
-    api: Api
-) -> None:
+def test_min_position_beyond_the_end_of_the_log_is_refused_at_once_naming_the_end(api: Api) -> None:
     api.ok(api.get("/v1/catalogue"))  # the app's first request costs a second of warming up
     end = api.ledger.position()
     started = time.monotonic()
@@ -134,8 +129,9 @@ def test_as_of_beyond_the_end_of_the_log_is_refused_at_once(api: Api) -> None:
     end = api.ledger.position()
     started = time.monotonic()
 
-    response = api.get("/v1/lookups/user-authorizations",
-                       params={"username": "alice", "as_of": end + 1})
+    response = api.get(
+        "/v1/lookups/user-authorizations", params={"username": "alice", "as_of": end + 1}
+    )
 
     assert time.monotonic() - started < 1.0
     assert response.status_code == 422
@@ -143,8 +139,9 @@ def test_as_of_beyond_the_end_of_the_log_is_refused_at_once(api: Api) -> None:
 
 
 def test_as_of_above_the_largest_log_position_is_refused_by_validation(api: Api) -> None:
-    response = api.post("/v1/decisions/check", {"access_token": "x", "scope": "basic",
-                                                "as_of": 2**63})
+    response = api.post(
+        "/v1/decisions/check", {"access_token": "x", "scope": "basic", "as_of": 2**63}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("as_of:")
@@ -154,7 +151,7 @@ FLOOD = 80
 
 
 def test_a_flood_of_waiting_reads_is_turned_away_at_once_and_health_still_answers(
-    paused: Api
+    paused: Api,
 ) -> None:
     """Reads waiting for a write in flight (the projector is behind) hold a thread each: past
     the process's bound they are answered 503 at once, and the threads left answer the rest."""
@@ -165,9 +162,16 @@ def test_a_flood_of_waiting_reads_is_turned_away_at_once_and_health_still_answer
     async def flood() -> tuple[float, int, list[httpx.Response]]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-            reads = [asyncio.create_task(client.get(
-                "/v1/users/alice", params={"min_position": written}, headers=api.auth(api.admin)
-            )) for _ in range(FLOOD)]
+            reads = [
+                asyncio.create_task(
+                    client.get(
+                        "/v1/users/alice",
+                        params={"min_position": written},
+                        headers=api.auth(api.admin),
+                    )
+                )
+                for _ in range(FLOOD)
+            ]
             await asyncio.sleep(0.5)
             started = time.monotonic()
             health = await client.get("/health")

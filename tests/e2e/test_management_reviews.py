@@ -11,8 +11,12 @@ pytest_plugins = ["tests.support.http_api_fixtures"]
 
 
 def submit(api: Api, client_id: str, key: str, **overrides: object) -> object:
-    body = {"use_case": "own_content", "permissions": {"basic": "show the user's photos"},
-            "screencast_url": SCREENCAST_URL, **overrides}
+    body = {
+        "use_case": "own_content",
+        "permissions": {"basic": "show the user's photos"},
+        "screencast_url": SCREENCAST_URL,
+        **overrides,
+    }
     return api.post(f"/v1/apps/{client_id}/reviews", body, key=key)
 
 
@@ -36,8 +40,13 @@ def test_reviewer_approval_completes_the_review_and_approves_the_app(api: Api) -
     app = api.register_app(developer)
     review_id = submit(api, app.client_id, developer).json()["review_id"]  # type: ignore
 
-    api.write(api.post(f"/v1/reviews/{review_id}/decisions",
-                       {"scope": "basic", "approve": True, "reason": "shown"}, key=reviewer))
+    api.write(
+        api.post(
+            f"/v1/reviews/{review_id}/decisions",
+            {"scope": "basic", "approve": True, "reason": "shown"},
+            key=reviewer,
+        )
+    )
 
     assert api.ok(api.get(f"/v1/reviews/{review_id}", key=reviewer))["completed"] is True
     assert api.ok(api.get(f"/v1/apps/{app.client_id}"))["approved_scopes"] == ["basic"]
@@ -59,8 +68,13 @@ def test_review_for_a_closed_scope_is_a_conflict(api: Api) -> None:
     developer = api.developer("dev_dana")
     app = api.register_app(developer)
 
-    response = submit(api, app.client_id, developer, use_case="brands_and_advertisers",
-                      permissions={"likes": "like photos"})
+    response = submit(
+        api,
+        app.client_id,
+        developer,
+        use_case="brands_and_advertisers",
+        permissions={"likes": "like photos"},
+    )
 
     assert response.status_code == 409  # type: ignore[attr-defined]
     assert response.json()["error"]["code"] == "scope_applications_closed"  # type: ignore

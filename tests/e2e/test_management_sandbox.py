@@ -20,8 +20,10 @@ def test_invited_user_is_pending_until_accepted(api: Api) -> None:
     app = api.register_app(developer)
     api.user("alice")
 
-    api.write(api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"},
-                       key=developer), 201)
+    api.write(
+        api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"}, key=developer),
+        201,
+    )
 
     assert sandbox_users(api, app.client_id)["alice"] == "invited"
 
@@ -37,7 +39,8 @@ def test_admin_accepts_on_the_users_behalf_and_is_recorded(api: Api) -> None:
     assert sandbox_users(api, app.client_id)["alice"] == "accepted"
     api.synced()
     rows = api.runtime.db.query(
-        "SELECT actor, role FROM rm_log WHERE event_type = 'App.SandboxInvitationAccepted'")
+        "SELECT actor, role FROM rm_log WHERE event_type = 'App.SandboxInvitationAccepted'"
+    )
     assert [tuple(r) for r in rows] == [("ops", "platform")]
 
 
@@ -69,8 +72,7 @@ def test_inviting_twice_is_a_conflict(api: Api) -> None:
     api.user("alice")
     api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"}, key=owner)
 
-    response = api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"},
-                        key=owner)
+    response = api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "alice"}, key=owner)
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "sandbox_invitation"
@@ -80,8 +82,7 @@ def test_inviting_an_unknown_user_is_404(api: Api) -> None:
     owner = api.developer("dev_dana")
     app = api.register_app(owner)
 
-    response = api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "ghost"},
-                        key=owner)
+    response = api.post(f"/v1/apps/{app.client_id}/sandbox-users", {"username": "ghost"}, key=owner)
 
     assert response.status_code == 404
 
@@ -91,8 +92,13 @@ def test_removed_sandbox_user_is_denied_as_soon_as_the_removal_is_answered(
 ) -> None:
     gateway = api.key("gateway")
 
-    api.write(api.post(f"/v1/apps/{world.app.client_id}/sandbox-users/alice/remove",
-                       {"reason": "test over"}, key=world.developer_key))
+    api.write(
+        api.post(
+            f"/v1/apps/{world.app.client_id}/sandbox-users/alice/remove",
+            {"reason": "test over"},
+            key=world.developer_key,
+        )
+    )
 
     denied = api.check(world.token.access_token, "basic", key=gateway)
     assert (denied["allowed"], denied["reason"]) == (False, "not_sandbox_user")
@@ -103,7 +109,8 @@ def test_the_owner_cannot_be_removed(api: Api) -> None:
     owner = api.developer("dev_dana")
     app = api.register_app(owner)
 
-    response = api.post(f"/v1/apps/{app.client_id}/sandbox-users/dev_dana/remove",
-                        {"reason": "x"}, key=owner)
+    response = api.post(
+        f"/v1/apps/{app.client_id}/sandbox-users/dev_dana/remove", {"reason": "x"}, key=owner
+    )
 
     assert response.status_code == 409

@@ -28,8 +28,9 @@ def credentials(world: World) -> dict[str, str]:
 def test_client_revokes_its_token_and_checks_deny_at_once(api: Api, world: World) -> None:
     gateway = api.key("gateway")
 
-    response = api.client.post("/oauth/revoke",
-                               data={"token": world.token.access_token, **credentials(world)})
+    response = api.client.post(
+        "/oauth/revoke", data={"token": world.token.access_token, **credentials(world)}
+    )
 
     assert response.status_code == 200
     assert response.headers["X-Ledger-Position"] == str(response.json()["position"])
@@ -39,7 +40,8 @@ def test_client_revokes_its_token_and_checks_deny_at_once(api: Api, world: World
 
 def test_client_authenticates_with_http_basic(api: Api, world: World) -> None:
     response = api.client.post(
-        "/oauth/revoke", data={"token": world.token.access_token},
+        "/oauth/revoke",
+        data={"token": world.token.access_token},
         headers=basic(world.app.client_id, world.app.client_secret),
     )
 
@@ -69,10 +71,14 @@ def test_token_of_another_client_is_refused(api: Api, world: World) -> None:
     other = api.register_app(api.developer("dev_eve"))
     before = api.ledger.position()
 
-    response = api.client.post("/oauth/revoke", data={
-        "token": world.token.access_token, "client_id": other.client_id,
-        "client_secret": other.client_secret,
-    })
+    response = api.client.post(
+        "/oauth/revoke",
+        data={
+            "token": world.token.access_token,
+            "client_id": other.client_id,
+            "client_secret": other.client_secret,
+        },
+    )
 
     assert response.status_code == 400
     assert response.json()["error"] == "unauthorized_client"
@@ -82,10 +88,14 @@ def test_token_of_another_client_is_refused(api: Api, world: World) -> None:
 def test_token_of_another_client_is_refused_in_words_for_a_client(api: Api, world: World) -> None:
     other = api.register_app(api.developer("dev_eve"))
 
-    response = api.client.post("/oauth/revoke", data={
-        "token": world.token.access_token, "client_id": other.client_id,
-        "client_secret": other.client_secret,
-    })
+    response = api.client.post(
+        "/oauth/revoke",
+        data={
+            "token": world.token.access_token,
+            "client_id": other.client_id,
+            "client_secret": other.client_secret,
+        },
+    )
 
     description = response.json()["error_description"]
     assert "not issued to this client" in description
@@ -96,13 +106,16 @@ def test_wrong_client_secret_is_401_invalid_client_with_a_basic_challenge(
     api: Api, world: World
 ) -> None:
     response = api.client.post(
-        "/oauth/revoke", data={"token": world.token.access_token},
+        "/oauth/revoke",
+        data={"token": world.token.access_token},
         headers=basic(world.app.client_id, "wrong"),
     )
 
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_client",
-                               "error_description": "Invalid Client Secret"}
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid Client Secret",
+    }
     assert response.headers["WWW-Authenticate"].startswith("Basic")
     assert api.ledger.token_by_id(world.token.token_id).revoked is False
 
@@ -115,20 +128,27 @@ def test_missing_token_parameter_is_invalid_request(api: Api, world: World) -> N
 
 
 def test_json_body_is_invalid_request(api: Api, world: World) -> None:
-    response = api.client.post("/oauth/revoke",
-                               json={"token": world.token.access_token, **credentials(world)})
+    response = api.client.post(
+        "/oauth/revoke", json={"token": world.token.access_token, **credentials(world)}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
 
 def test_repeated_parameter_is_invalid_request(api: Api, world: World) -> None:
-    body = "&".join([f"token={world.token.access_token}", "token=other",
-                     f"client_id={world.app.client_id}",
-                     f"client_secret={quote_plus(world.app.client_secret)}"])
+    body = "&".join(
+        [
+            f"token={world.token.access_token}",
+            "token=other",
+            f"client_id={world.app.client_id}",
+            f"client_secret={quote_plus(world.app.client_secret)}",
+        ]
+    )
 
-    response = api.client.post("/oauth/revoke", content=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded"})
+    response = api.client.post(
+        "/oauth/revoke", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
     assert response.status_code == 400
     assert "more than once" in response.json()["error_description"]
@@ -136,7 +156,8 @@ def test_repeated_parameter_is_invalid_request(api: Api, world: World) -> None:
 
 def test_two_client_authentication_methods_are_refused(api: Api, world: World) -> None:
     response = api.client.post(
-        "/oauth/revoke", data={"token": world.token.access_token, **credentials(world)},
+        "/oauth/revoke",
+        data={"token": world.token.access_token, **credentials(world)},
         headers=basic(world.app.client_id, world.app.client_secret),
     )
 
@@ -150,15 +171,19 @@ def test_two_client_authentication_methods_are_refused(api: Api, world: World) -
 def test_gateway_introspects_an_active_token(api: Api, world: World) -> None:
     gateway = api.key("gateway")
 
-    response = api.client.post("/oauth/introspect", data={"token": world.token.access_token},
-                               headers=api.auth(gateway))
+    response = api.client.post(
+        "/oauth/introspect", data={"token": world.token.access_token}, headers=api.auth(gateway)
+    )
 
     body = api.ok(response)
     user = api.ledger.user("alice")
     assert body["active"] is True
     assert body["scope"] == "basic likes"
     assert (body["client_id"], body["username"], body["sub"]) == (
-        world.app.client_id, "alice", user.id.hex)
+        world.app.client_id,
+        "alice",
+        user.id.hex,
+    )
     assert body["mode"] == "sandbox"
     assert isinstance(body["iat"], int)
     assert body["iat"] > 1_500_000_000
@@ -168,15 +193,17 @@ def test_gateway_introspects_an_active_token(api: Api, world: World) -> None:
 def test_revoked_token_is_only_inactive(api: Api, world: World) -> None:
     api.write(api.post(f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "x"}))
 
-    response = api.client.post("/oauth/introspect", data={"token": world.token.access_token},
-                               headers=api.auth(api.admin))
+    response = api.client.post(
+        "/oauth/introspect", data={"token": world.token.access_token}, headers=api.auth(api.admin)
+    )
 
     assert api.ok(response) == {"active": False}
 
 
 def test_unknown_token_is_inactive(api: Api) -> None:
-    response = api.client.post("/oauth/introspect", data={"token": "nope"},
-                               headers={"X-API-Key": api.admin})
+    response = api.client.post(
+        "/oauth/introspect", data={"token": "nope"}, headers={"X-API-Key": api.admin}
+    )
 
     assert api.ok(response) == {"active": False}
 
@@ -184,15 +211,21 @@ def test_unknown_token_is_inactive(api: Api) -> None:
 def test_retired_scope_is_left_out_of_an_active_tokens_scope(api: Api, world: World) -> None:
     api.write(api.post("/v1/catalogue/scopes/likes/retire", {"reason": "April 2018"}))
 
-    body = api.ok(api.client.post("/oauth/introspect", data={"token": world.token.access_token},
-                                  headers=api.auth(api.admin)))
+    body = api.ok(
+        api.client.post(
+            "/oauth/introspect",
+            data={"token": world.token.access_token},
+            headers=api.auth(api.admin),
+        )
+    )
 
     assert (body["active"], body["scope"]) == (True, "basic")
 
 
 def test_client_introspects_its_own_token(api: Api, world: World) -> None:
-    response = api.client.post("/oauth/introspect",
-                               data={"token": world.token.access_token, **credentials(world)})
+    response = api.client.post(
+        "/oauth/introspect", data={"token": world.token.access_token, **credentials(world)}
+    )
 
     assert api.ok(response)["active"] is True
 
@@ -201,7 +234,8 @@ def test_another_clients_token_is_inactive_to_a_client(api: Api, world: World) -
     other = api.register_app(api.developer("dev_eve"))
 
     response = api.client.post(
-        "/oauth/introspect", data={"token": world.token.access_token},
+        "/oauth/introspect",
+        data={"token": world.token.access_token},
         headers=basic(other.client_id, other.client_secret),
     )
 
@@ -209,8 +243,11 @@ def test_another_clients_token_is_inactive_to_a_client(api: Api, world: World) -
 
 
 def test_auditor_key_may_not_introspect(api: Api, world: World) -> None:
-    response = api.client.post("/oauth/introspect", data={"token": world.token.access_token},
-                               headers=api.auth(api.key("auditor")))
+    response = api.client.post(
+        "/oauth/introspect",
+        data={"token": world.token.access_token},
+        headers=api.auth(api.key("auditor")),
+    )
 
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
@@ -224,8 +261,9 @@ def test_introspection_without_credentials_is_401(api: Api, world: World) -> Non
 
 
 def test_unknown_api_key_is_401_invalid_token(api: Api, world: World) -> None:
-    response = api.client.post("/oauth/introspect", data={"token": world.token.access_token},
-                               headers=api.auth("not-a-key"))
+    response = api.client.post(
+        "/oauth/introspect", data={"token": world.token.access_token}, headers=api.auth("not-a-key")
+    )
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
@@ -233,8 +271,7 @@ def test_unknown_api_key_is_401_invalid_token(api: Api, world: World) -> None:
 
 
 def test_oversized_form_is_413_invalid_request(api: Api, world: World) -> None:
-    response = api.client.post("/oauth/revoke", data={
-        "token": "x" * 20_000, **credentials(world)})
+    response = api.client.post("/oauth/revoke", data={"token": "x" * 20_000, **credentials(world)})
 
     assert response.status_code == 413
     assert response.json()["error"] == "invalid_request"

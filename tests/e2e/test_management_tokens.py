@@ -18,8 +18,9 @@ def test_revoked_token_is_denied_as_soon_as_the_revocation_is_answered(
     gateway = api.key("gateway")
     assert api.check(world.token.access_token, "basic", key=gateway)["allowed"] is True
 
-    position = api.write(api.post(f"/v1/tokens/{world.token.token_id.hex}/revoke",
-                                  {"reason": "compromised"}))
+    position = api.write(
+        api.post(f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "compromised"})
+    )
 
     assert api.runtime.read_model.position() >= position
     denied = api.check(world.token.access_token, "basic", key=gateway)
@@ -27,8 +28,9 @@ def test_revoked_token_is_denied_as_soon_as_the_revocation_is_answered(
 
 
 def test_apps_owner_revokes_its_apps_token(api: Api, world: World) -> None:
-    response = api.post(f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "x"},
-                        key=world.developer_key)
+    response = api.post(
+        f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "x"}, key=world.developer_key
+    )
 
     api.write(response)
     assert api.ledger.token_by_id(world.token.token_id).revoked is True
@@ -38,8 +40,9 @@ def test_another_developer_cannot_revoke_the_token(api: Api, world: World) -> No
     stranger = api.developer("dev_eve")
     before = api.ledger.position()
 
-    response = api.post(f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "x"},
-                        key=stranger)
+    response = api.post(
+        f"/v1/tokens/{world.token.token_id.hex}/revoke", {"reason": "x"}, key=stranger
+    )
 
     assert response.status_code == 403
     assert api.ledger.position() == before
@@ -62,9 +65,7 @@ def test_unknown_token_id_is_404(api: Api) -> None:
         assert response.json()["error"]["code"] == "token_not_found"
 
 
-def test_expired_token_is_denied_as_soon_as_the_expiry_is_answered(
-    api: Api, world: World
-) -> None:
+def test_expired_token_is_denied_as_soon_as_the_expiry_is_answered(api: Api, world: World) -> None:
     gateway = api.key("gateway")
 
     api.write(api.post(f"/v1/tokens/{world.token.token_id.hex}/expire", {"reason": "policy"}))
@@ -76,8 +77,9 @@ def test_expired_token_is_denied_as_soon_as_the_expiry_is_answered(
 def test_deauthorizing_an_app_the_user_never_authorized_is_404(api: Api, world: World) -> None:
     api.user("bob")
 
-    response = api.post(f"/v1/users/bob/authorizations/{world.app.client_id}/deauthorize",
-                        {"reason": "x"})
+    response = api.post(
+        f"/v1/users/bob/authorizations/{world.app.client_id}/deauthorize", {"reason": "x"}
+    )
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "grant_not_found"

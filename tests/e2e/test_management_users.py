@@ -55,9 +55,11 @@ def test_unknown_field_is_refused(api: Api) -> None:
 
 
 def test_body_that_is_not_json_is_400(api: Api) -> None:
-    response = api.client.post("/v1/users", content=b"{not json",
-                               headers={**api.auth(api.admin),
-                                        "Content-Type": "application/json"})
+    response = api.client.post(
+        "/v1/users",
+        content=b"{not json",
+        headers={**api.auth(api.admin), "Content-Type": "application/json"},
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"

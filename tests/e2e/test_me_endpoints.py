@@ -45,8 +45,9 @@ def session_cookie(api: Api, username: str) -> dict[str, str]:
     return {"Cookie": f"{COOKIE_NAME}={codec.dumps(session)}"}
 
 
-def call(api: Api, method: str, url: str, headers: dict[str, str] | None = None,
-         **kwargs: Any) -> httpx.Response:
+def call(
+    api: Api, method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any
+) -> httpx.Response:
     """A request with only the given credentials (no admin key)."""
     response: httpx.Response = api.client.request(method, url, headers=headers or {}, **kwargs)
     return response
@@ -61,14 +62,20 @@ def logged(api: Api, event_type: str) -> list[tuple[str, str]]:
     """(actor, role) of each event of the type, in log order."""
     api.synced()
     rows = api.runtime.db.query(
-        "SELECT actor, role FROM rm_log WHERE event_type = :t ORDER BY position",
-        {"t": event_type})
+        "SELECT actor, role FROM rm_log WHERE event_type = :t ORDER BY position", {"t": event_type}
+    )
     return [(r[0], r[1]) for r in rows]
 
 
 def invite(api: Api, world: World, username: str) -> None:
-    api.ok(api.post(f"/v1/apps/{world.app.client_id}/sandbox-users", {"username": username},
-                    key=world.developer_key), 201)
+    api.ok(
+        api.post(
+            f"/v1/apps/{world.app.client_id}/sandbox-users",
+            {"username": username},
+            key=world.developer_key,
+        ),
+        201,
+    )
 
 
 @pytest.fixture
@@ -127,9 +134,7 @@ def test_the_oauth_session_cookie_authenticates_the_user(api: Api, alice: World)
     assert body["username"] == "alice"
 
 
-def test_a_session_signed_in_before_a_password_change_is_refused(
-    api: Api, alice: World
-) -> None:
+def test_a_session_signed_in_before_a_password_change_is_refused(api: Api, alice: World) -> None:
     cookie = session_cookie(api, "alice")
     api.write(api.put("/v1/users/alice/password", {"password": "a-new-password"}))
 
@@ -170,8 +175,12 @@ def test_a_wrong_password_is_401_and_writes_nothing(api: Api, alice: World) -> N
     set_password(api, "bob")
     before = api.ledger.position()
 
-    response = call(api, "POST", f"/v1/me/sandbox-invitations/{alice.app.client_id}/accept",
-                    basic("bob", "not-bobs-password"))
+    response = call(
+        api,
+        "POST",
+        f"/v1/me/sandbox-invitations/{alice.app.client_id}/accept",
+        basic("bob", "not-bobs-password"),
+    )
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == CHALLENGE
@@ -179,14 +188,15 @@ def test_a_wrong_password_is_401_and_writes_nothing(api: Api, alice: World) -> N
     assert sandbox_status(api, alice.app.client_id, "bob") == "invited"
 
 
-def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(
-    api: Api, alice: World
-) -> None:
+def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(api: Api, alice: World) -> None:
     wrong = call(api, "GET", "/v1/me", basic("alice", "not-alices-password"))
     unknown = call(api, "GET", "/v1/me", basic("nobody", "not-alices-password"))
 
     assert (unknown.status_code, unknown.json(), unknown.headers["WWW-Authenticate"]) == (
-        wrong.status_code, wrong.json(), wrong.headers["WWW-Authenticate"])
+        wrong.status_code,
+        wrong.json(),
+        wrong.headers["WWW-Authenticate"],
+    )
 
 
 def test_a_user_without_a_password_cannot_sign_in(api: Api, alice: World) -> None:
@@ -204,13 +214,15 @@ def test_malformed_basic_credentials_are_401(api: Api, alice: World) -> None:
     assert response.headers["WWW-Authenticate"] == CHALLENGE
 
 
-def test_a_cross_site_browser_request_is_refused_and_writes_nothing(
-    api: Api, alice: World
-) -> None:
+def test_a_cross_site_browser_request_is_refused_and_writes_nothing(api: Api, alice: World) -> None:
     before = api.ledger.position()
 
-    response = call(api, "DELETE", f"/v1/me/authorizations/{alice.app.client_id}",
-                    {**as_user("alice"), "Sec-Fetch-Site": "cross-site"})
+    response = call(
+        api,
+        "DELETE",
+        f"/v1/me/authorizations/{alice.app.client_id}",
+        {**as_user("alice"), "Sec-Fetch-Site": "cross-site"},
+    )
 
     assert response.status_code == 403
     assert api.ledger.position() == before
@@ -224,8 +236,11 @@ def test_user_accepts_her_own_invitation_recorded_as_user(api: Api, alice: World
     set_password(api, "bob")
     invite(api, alice, "bob")
 
-    api.write(call(api, "POST", f"/v1/me/sandbox-invitations/{alice.app.client_id}/accept",
-                   as_user("bob")))
+    api.write(
+        call(
+            api, "POST", f"/v1/me/sandbox-invitations/{alice.app.client_id}/accept", as_user("bob")
+        )
+    )
 
     assert sandbox_status(api, alice.app.client_id, "bob") == "accepted"
     assert logged(api, "App.SandboxInvitationAccepted")[-1] == ("bob", "user")
@@ -236,12 +251,15 @@ def test_user_cannot_accept_another_users_invitation(api: Api, alice: World) -> 
     api.user("bob")
     other = api.developer("dev_eve")
     other_app = api.register_app(other)
-    api.ok(api.post(f"/v1/apps/{other_app.client_id}/sandbox-users", {"username": "bob"},
-                    key=other), 201)
+    api.ok(
+        api.post(f"/v1/apps/{other_app.client_id}/sandbox-users", {"username": "bob"}, key=other),
+        201,
+    )
     before = api.ledger.position()
 
-    response = call(api, "POST", f"/v1/me/sandbox-invitations/{other_app.client_id}/accept",
-                    as_user("alice"))
+    response = call(
+        api, "POST", f"/v1/me/sandbox-invitations/{other_app.client_id}/accept", as_user("alice")
+    )
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "sandbox_invitation"
@@ -251,8 +269,15 @@ def test_user_cannot_accept_another_users_invitation(api: Api, alice: World) -> 
 
 
 def test_user_leaves_a_sandbox_app_and_her_token_stops_at_once(api: Api, alice: World) -> None:
-    position = api.write(call(api, "DELETE", f"/v1/me/sandbox-apps/{alice.app.client_id}",
-                              as_user("alice"), params={"reason": "done testing"}))
+    position = api.write(
+        call(
+            api,
+            "DELETE",
+            f"/v1/me/sandbox-apps/{alice.app.client_id}",
+            as_user("alice"),
+            params={"reason": "done testing"},
+        )
+    )
 
     decision = api.check(alice.token.access_token, "basic")
     assert decision["allowed"] is False
@@ -267,8 +292,7 @@ def test_user_declines_an_invitation_by_leaving(api: Api, alice: World) -> None:
     set_password(api, "bob")
     invite(api, alice, "bob")
 
-    api.write(call(api, "DELETE", f"/v1/me/sandbox-apps/{alice.app.client_id}",
-                   as_user("bob")))
+    api.write(call(api, "DELETE", f"/v1/me/sandbox-apps/{alice.app.client_id}", as_user("bob")))
 
     assert sandbox_status(api, alice.app.client_id, "bob") is None
 
@@ -281,8 +305,7 @@ def test_leaving_an_app_the_user_is_not_in_is_409_and_leaves_others_in(
     api.sandbox_user(other_app.client_id, other, "bob")
     before = api.ledger.position()
 
-    response = call(api, "DELETE", f"/v1/me/sandbox-apps/{other_app.client_id}",
-                    as_user("alice"))
+    response = call(api, "DELETE", f"/v1/me/sandbox-apps/{other_app.client_id}", as_user("alice"))
 
     assert response.status_code == 409
     assert sandbox_status(api, other_app.client_id, "bob") == "accepted"
@@ -303,15 +326,21 @@ def test_authorizations_list_the_users_apps_and_scopes(api: Api, bob: World) -> 
     ]
 
 
-def test_authorizations_as_of_before_deauthorization_show_the_app(
-    api: Api, alice: World
-) -> None:
-    deauthorized = api.write(call(api, "DELETE", f"/v1/me/authorizations/{alice.app.client_id}",
-                                  as_user("alice")))
+def test_authorizations_as_of_before_deauthorization_show_the_app(api: Api, alice: World) -> None:
+    deauthorized = api.write(
+        call(api, "DELETE", f"/v1/me/authorizations/{alice.app.client_id}", as_user("alice"))
+    )
 
     now = api.ok(call(api, "GET", "/v1/me/authorizations", as_user("alice")))
-    before = api.ok(call(api, "GET", "/v1/me/authorizations", as_user("alice"),
-                         params={"as_of": deauthorized - 1}))
+    before = api.ok(
+        call(
+            api,
+            "GET",
+            "/v1/me/authorizations",
+            as_user("alice"),
+            params={"as_of": deauthorized - 1},
+        )
+    )
 
     assert now["authorizations"] == []
     assert before["position"] == deauthorized - 1
@@ -328,16 +357,22 @@ def test_authorizations_wait_for_min_position_or_answer_503(api: Api, alice: Wor
     written = api.user("carol")["position"]
     api.app.state.read_wait_timeout = 0.05
 
-    response = call(api, "GET", "/v1/me/authorizations", as_user("alice"),
-                    params={"min_position": written})
+    response = call(
+        api, "GET", "/v1/me/authorizations", as_user("alice"), params={"min_position": written}
+    )
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "projection_timeout"
 
 
 def test_user_deauthorizes_an_app_and_its_token_stops_at_once(api: Api, alice: World) -> None:
-    response = call(api, "DELETE", f"/v1/me/authorizations/{alice.app.client_id}",
-                    as_user("alice"), params={"reason": "I no longer print photos"})
+    response = call(
+        api,
+        "DELETE",
+        f"/v1/me/authorizations/{alice.app.client_id}",
+        as_user("alice"),
+        params={"reason": "I no longer print photos"},
+    )
 
     api.write(response)
     decision = api.check(alice.token.access_token, "basic")
@@ -353,8 +388,7 @@ def test_user_cannot_deauthorize_another_users_grant(api: Api, bob: World) -> No
     bobs = api.token(other_app, "bob", "basic")
     before = api.ledger.position()
 
-    response = call(api, "DELETE", f"/v1/me/authorizations/{other_app.client_id}",
-                    as_user("alice"))
+    response = call(api, "DELETE", f"/v1/me/authorizations/{other_app.client_id}", as_user("alice"))
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "grant_not_found"
@@ -375,8 +409,13 @@ def test_deauthorizing_twice_is_404(api: Api, alice: World) -> None:
 
 
 def test_user_revokes_her_token_and_it_stops_at_once(api: Api, alice: World) -> None:
-    response = call(api, "POST", "/v1/me/tokens/revoke", as_user("alice"),
-                    json={"access_token": alice.token.access_token, "reason": "lost my phone"})
+    response = call(
+        api,
+        "POST",
+        "/v1/me/tokens/revoke",
+        as_user("alice"),
+        json={"access_token": alice.token.access_token, "reason": "lost my phone"},
+    )
 
     position = api.write(response)
     assert response.headers[POSITION_HEADER] == str(position)
@@ -390,8 +429,13 @@ def test_user_cannot_revoke_another_users_token(api: Api, bob: World) -> None:
     bobs = api.token(bob.app, "bob", "basic")
     before = api.ledger.position()
 
-    response = call(api, "POST", "/v1/me/tokens/revoke", as_user("alice"),
-                    json={"access_token": bobs.access_token})
+    response = call(
+        api,
+        "POST",
+        "/v1/me/tokens/revoke",
+        as_user("alice"),
+        json={"access_token": bobs.access_token},
+    )
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_permitted"
@@ -400,8 +444,9 @@ def test_user_cannot_revoke_another_users_token(api: Api, bob: World) -> None:
 
 
 def test_revoking_an_unknown_token_is_404(api: Api, alice: World) -> None:
-    response = call(api, "POST", "/v1/me/tokens/revoke", as_user("alice"),
-                    json={"access_token": "not-a-token"})
+    response = call(
+        api, "POST", "/v1/me/tokens/revoke", as_user("alice"), json={"access_token": "not-a-token"}
+    )
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "token_not_found"
@@ -420,19 +465,28 @@ def test_the_token_to_revoke_is_named_only_in_the_body(api: Api, alice: World) -
     spec = api.client.get("/openapi.json").json()
     operation = spec["paths"]["/v1/me/tokens/revoke"]["post"]
 
-    response = call(api, "POST", "/v1/me/tokens/revoke", as_user("alice"),
-                    params={"access_token": alice.token.access_token}, json={})
+    response = call(
+        api,
+        "POST",
+        "/v1/me/tokens/revoke",
+        as_user("alice"),
+        params={"access_token": alice.token.access_token},
+        json={},
+    )
 
     assert operation.get("parameters", []) == []
     assert response.status_code == 422
     assert api.check(alice.token.access_token, "basic")["allowed"] is True
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("DELETE", "/v1/me/sandbox-apps/{client_id}"),
-    ("DELETE", "/v1/me/authorizations/{client_id}"),
-    ("POST", "/v1/me/tokens/revoke"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/v1/me/sandbox-apps/{client_id}"),
+        ("DELETE", "/v1/me/authorizations/{client_id}"),
+        ("POST", "/v1/me/tokens/revoke"),
+    ],
+)
 def test_a_write_that_takes_away_is_answered_once_the_read_models_have_it(
     api: Api, alice: World, method: str, path: str
 ) -> None:
@@ -442,8 +496,9 @@ def test_a_write_that_takes_away_is_answered_once_the_read_models_have_it(
     api.runtime.runner = None
     json = {"access_token": alice.token.access_token} if method == "POST" else None
 
-    position = api.write(call(api, method, path.format(client_id=alice.app.client_id),
-                              as_user("alice"), json=json))
+    position = api.write(
+        call(api, method, path.format(client_id=alice.app.client_id), as_user("alice"), json=json)
+    )
 
     assert api.runtime.read_model.position() >= position
 
@@ -451,8 +506,12 @@ def test_a_write_that_takes_away_is_answered_once_the_read_models_have_it(
 def test_every_me_operation_asks_for_a_users_password_or_session(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
 
-    securities = [op["security"] for path, item in spec["paths"].items()
-                  if path.startswith("/v1/me") for op in item.values()]
+    securities = [
+        op["security"]
+        for path, item in spec["paths"].items()
+        if path.startswith("/v1/me")
+        for op in item.values()
+    ]
 
     assert len(securities) == 6
     assert all(s == [{"UserBasic": []}, {"UserSession": []}] for s in securities)
@@ -463,8 +522,10 @@ def test_every_me_operation_refuses_every_api_key_and_writes_nothing(
 ) -> None:
     """An API key of any role, even one named after the user, is not her credential."""
     spec = api.client.get("/openapi.json").json()
-    keys = {role.value: api.key(role, principal="alice" if role is KeyRole.DEVELOPER else None)
-            for role in KeyRole}
+    keys = {
+        role.value: api.key(role, principal="alice" if role is KeyRole.DEVELOPER else None)
+        for role in KeyRole
+    }
     keys["no key"] = ""
     body = {"access_token": alice.token.access_token}
     failures = []

@@ -95,15 +95,23 @@ def target(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 @pytest.fixture
-def fuzz_settings(target: tuple[str, str], request: pytest.FixtureRequest,
-                  tmp_path: Path) -> Settings:
+def fuzz_settings(
+    target: tuple[str, str], request: pytest.FixtureRequest, tmp_path: Path
+) -> Settings:
     if target[0] == "sqlite":
-        return build_settings(environment="development", database_url=None,
-                              sqlite_path=tmp_path / "var" / "ledger.sqlite")
+        return build_settings(
+            environment="development",
+            database_url=None,
+            sqlite_path=tmp_path / "var" / "ledger.sqlite",
+        )
     url = request.getfixturevalue("postgres_url")
     schema = request.getfixturevalue("postgres_schema")
-    return build_settings(environment="development", database_url=url, postgres_schema=schema,
-                          sqlite_path=tmp_path / "unused.sqlite")
+    return build_settings(
+        environment="development",
+        database_url=url,
+        postgres_schema=schema,
+        sqlite_path=tmp_path / "unused.sqlite",
+    )
 
 
 @pytest.fixture
@@ -118,13 +126,15 @@ def fuzzed_app(fuzz_settings: Settings) -> FastAPI:
 def fuzzed_schema(fuzzed_app: FastAPI) -> Any:
     """The document the app serves. Loading it starts the app: schemathesis runs its lifespan
     (and its pytest plugin ends it when the test ends)."""
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"deterministic": True},
-        # Schema examples cannot be combined with the extra strategy that picks real objects
-        # (``@schema.given``); the coverage and fuzzing phases run.
-        "phases": {"examples": {"enabled": False}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"deterministic": True},
+            # Schema examples cannot be combined with the extra strategy that picks real objects
+            # (``@schema.given``); the coverage and fuzzing phases run.
+            "phases": {"examples": {"enabled": False}},
+        }
+    )
     return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app, config=config)
 
 
@@ -142,11 +152,18 @@ def seeded(fuzzed_schema: Any, fuzzed_app: FastAPI, target: tuple[str, str]) -> 
     app = api.register_app(developer_key)
     api.user("alice")
     api.sandbox_user(app.client_id, developer_key, "alice")
-    review = api.ok(api.post(f"/v1/apps/{app.client_id}/reviews", {
-        "use_case": "own_content",
-        "permissions": {"basic": "We show users their own photos to print"},
-        "screencast_url": "https://client.example/screencast.mp4",
-    }, key=developer_key), 201)
+    review = api.ok(
+        api.post(
+            f"/v1/apps/{app.client_id}/reviews",
+            {
+                "use_case": "own_content",
+                "permissions": {"basic": "We show users their own photos to print"},
+                "screencast_url": "https://client.example/screencast.mp4",
+            },
+            key=developer_key,
+        ),
+        201,
+    )
     token = api.token(app, "alice", "basic likes")
     code = ledger_setup.authorize(api.ledger, app.client_id, "alice", "basic").code
     _, spare_key_id = api.key_with_id("auditor")
@@ -194,8 +211,13 @@ def _use_real_objects(case: Any, known: dict[str, list[str]], data: st.DataObjec
 
 @schema.parametrize()
 @schema.given(data=st.data())
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_operation_answers_as_documented(
     case: Any, data: st.DataObject, seeded: Seeded
 ) -> None:
@@ -253,8 +275,10 @@ def test_a_decision_waits_for_a_future_position_only_as_long_as_reads_are_config
     api.app.state.read_wait_timeout = 0.1
     started = time.monotonic()
 
-    response = api.post("/v1/decisions/check", {"access_token": world.token.access_token,
-                                                "scope": "basic", "min_position": written})
+    response = api.post(
+        "/v1/decisions/check",
+        {"access_token": world.token.access_token, "scope": "basic", "min_position": written},
+    )
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "projection_timeout"

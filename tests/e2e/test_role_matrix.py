@@ -93,8 +93,11 @@ class Caller:
         return path
 
     def params(self, op: Operation) -> dict[str, str]:
-        return {p["name"]: self.values[p["name"]] for p in op.spec.get("parameters", [])
-                if p["in"] == "query" and p.get("required")}
+        return {
+            p["name"]: self.values[p["name"]]
+            for p in op.spec.get("parameters", [])
+            if p["in"] == "query" and p.get("required")
+        }
 
     def body(self, op: Operation) -> tuple[str | None, Any]:
         content = op.spec.get("requestBody", {}).get("content", {})
@@ -123,10 +126,18 @@ class Caller:
 @pytest.fixture
 def values(api: Api, world: World) -> dict[str, str]:
     """Real ids of a populated ledger: an app with an open review, a sandbox user, a token."""
-    review = api.ok(api.post(f"/v1/apps/{world.app.client_id}/reviews", {
-        "use_case": "own_content", "permissions": {"basic": "profile"},
-        "screencast_url": "https://client.example/screencast.mp4",
-    }, key=world.developer_key), 201)
+    review = api.ok(
+        api.post(
+            f"/v1/apps/{world.app.client_id}/reviews",
+            {
+                "use_case": "own_content",
+                "permissions": {"basic": "profile"},
+                "screencast_url": "https://client.example/screencast.mp4",
+            },
+            key=world.developer_key,
+        ),
+        201,
+    )
     victim = api.ok(api.post("/v1/api-keys", {"name": "victim", "role": "gateway"}), 201)
     return {
         "client_id": world.app.client_id,
@@ -149,10 +160,13 @@ def test_every_endpoint_is_key_protected_client_or_user_authenticated_or_known_p
 ) -> None:
     spec = api.client.get("/openapi.json").json()
     unprotected = [
-        str(op) for op in operations(spec)
-        if op.key_roles is None and not op.accepts_client_credentials
+        str(op)
+        for op in operations(spec)
+        if op.key_roles is None
+        and not op.accepts_client_credentials
         and not op.accepts_user_credentials
-        and (op.method, op.path) not in PUBLIC and not op.path.startswith(PUBLIC_PREFIXES)
+        and (op.method, op.path) not in PUBLIC
+        and not op.path.startswith(PUBLIC_PREFIXES)
     ]
     assert unprotected == []
     roles = {role for op in operations(spec) for role in (op.key_roles or ())}
@@ -163,8 +177,10 @@ def test_every_forbidden_caller_is_refused_and_writes_nothing(
     api: Api, world: World, values: dict[str, str]
 ) -> None:
     caller = Caller(api, values)
-    keys = {role: api.key(role, principal="dev_dana" if role == "developer" else None)
-            for role in KeyRole}
+    keys = {
+        role: api.key(role, principal="dev_dana" if role == "developer" else None)
+        for role in KeyRole
+    }
     revoked, revoked_id = api.key_with_id("admin")
     api.write(api.post(f"/v1/api-keys/{revoked_id}/revoke", {"reason": "leaked"}))
     api.synced()
@@ -182,10 +198,10 @@ def test_every_forbidden_caller_is_refused_and_writes_nothing(
         ]
         for role in KeyRole:
             if role.value not in allowed:
-                attempts.append((f"{role.value} key", {"Authorization": f"Bearer {keys[role]}"},
-                                 403))
-                attempts.append((f"{role.value} key in X-API-Key",
-                                 {"X-API-Key": keys[role]}, 403))
+                attempts.append(
+                    (f"{role.value} key", {"Authorization": f"Bearer {keys[role]}"}, 403)
+                )
+                attempts.append((f"{role.value} key in X-API-Key", {"X-API-Key": keys[role]}, 403))
         for who, headers, expected in attempts:
             if op.accepts_client_credentials and who == "no key":
                 expected = 401  # then the client must authenticate, and did not
@@ -228,10 +244,15 @@ def test_rfc_token_endpoints_refuse_a_wrong_client_secret_and_write_nothing(
         if not op.accepts_client_credentials or RFC_TAG not in op.spec.get("tags", ()):
             continue
         before = api.ledger.position()
-        response = api.client.request(op.method, caller.url(op), data={
-            "token": values["access_token"], "client_id": world.app.client_id,
-            "client_secret": "not-the-secret",
-        })
+        response = api.client.request(
+            op.method,
+            caller.url(op),
+            data={
+                "token": values["access_token"],
+                "client_id": world.app.client_id,
+                "client_secret": "not-the-secret",
+            },
+        )
         assert response.status_code == 401, f"{op}: {response.text}"
         assert response.json()["error"] == "invalid_client"
         assert api.ledger.position() == before

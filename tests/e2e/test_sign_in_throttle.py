@@ -78,8 +78,9 @@ def ledger_clock(api: Api) -> Clock:
 
 
 @pytest.fixture(params=["form", "basic"])
-def attempt(request: pytest.FixtureRequest, api: Api, alice: World,
-            ledger_clock: Clock) -> Attempts:
+def attempt(
+    request: pytest.FixtureRequest, api: Api, alice: World, ledger_clock: Clock
+) -> Attempts:
     return Attempts(api, alice, request.param)
 
 
@@ -213,10 +214,12 @@ def test_basic_auth_answers_429_with_the_seconds_to_wait(
 
     assert response.status_code == 429
     assert response.headers["Retry-After"] == str(LOCKOUT_SECONDS - 60)
-    assert response.json() == {"error": {
-        "code": "sign_in_throttled",
-        "message": "Too many failed sign-ins for this username: try again in 14 minutes.",
-    }}
+    assert response.json() == {
+        "error": {
+            "code": "sign_in_throttled",
+            "message": "Too many failed sign-ins for this username: try again in 14 minutes.",
+        }
+    }
 
 
 def test_failures_on_the_form_lock_basic_auth_too(form: Attempts, basic: Attempts) -> None:

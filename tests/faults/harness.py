@@ -87,12 +87,20 @@ def log_and_projection(url: str, schema: str) -> tuple[list[int], list[int], int
         conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
         table = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_name LIKE %s", (schema, "%events")).fetchone()[0]
-        events = [r[0] for r in conn.execute(
-            sql.SQL("SELECT notification_id FROM {} ORDER BY notification_id").format(
-                sql.Identifier(table))).fetchall()]
-        projected = [r[0] for r in conn.execute(
-            "SELECT position FROM rm_log ORDER BY position").fetchall()]
+            "AND table_name LIKE %s",
+            (schema, "%events"),
+        ).fetchone()[0]
+        events = [
+            r[0]
+            for r in conn.execute(
+                sql.SQL("SELECT notification_id FROM {} ORDER BY notification_id").format(
+                    sql.Identifier(table)
+                )
+            ).fetchall()
+        ]
+        projected = [
+            r[0] for r in conn.execute("SELECT position FROM rm_log ORDER BY position").fetchall()
+        ]
         tracking = conn.execute("SELECT coalesce(max(position), 0) FROM rm_tracking").fetchone()
     return events, projected, int(tracking[0])
 
@@ -134,8 +142,9 @@ class Seeded:
 
 
 def settings_on(url: str, schema: str) -> Settings:
-    return build_settings(environment="production", database_url=url, postgres_schema=schema,
-                          secret_key=SECRET_KEY)
+    return build_settings(
+        environment="production", database_url=url, postgres_schema=schema, secret_key=SECRET_KEY
+    )
 
 
 def seed(settings: Settings, users: int = 6) -> Seeded:
@@ -151,8 +160,12 @@ def seed(settings: Settings, users: int = 6) -> Seeded:
             register_user(ledger, name)
             add_sandbox_user(ledger, app.client_id, OWNER, name)
             ledger.set_user_password(name, password_hash(), Actor.platform("ops"))
-        admin = ledger.create_api_key(name="fault admin", role=KeyRole.ADMIN, principal=None,
-                                      actor=Actor.platform("bootstrap")).key
+        admin = ledger.create_api_key(
+            name="fault admin",
+            role=KeyRole.ADMIN,
+            principal=None,
+            actor=Actor.platform("bootstrap"),
+        ).key
         token = issue_token(ledger, app, names[0], "basic").access_token
         return Seeded(app.client_id, app.client_secret, names, admin, token)
     finally:
@@ -164,15 +177,17 @@ def seed(settings: Settings, users: int = 6) -> Seeded:
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
-    env.update({
-        "LEDGER_DATABASE_URL": settings.database_url or "",
-        "LEDGER_POSTGRES_SCHEMA": settings.postgres_schema or "",
-        "LEDGER_SECRET_KEY": SECRET_KEY,
-        "LEDGER_ENVIRONMENT": "production",
-        "LEDGER_DATABASE_TIMEOUT": str(DATABASE_TIMEOUT),
-        "LEDGER_HOST": "127.0.0.1",
-        **extra,
-    })
+    env.update(
+        {
+            "LEDGER_DATABASE_URL": settings.database_url or "",
+            "LEDGER_POSTGRES_SCHEMA": settings.postgres_schema or "",
+            "LEDGER_SECRET_KEY": SECRET_KEY,
+            "LEDGER_ENVIRONMENT": "production",
+            "LEDGER_DATABASE_TIMEOUT": str(DATABASE_TIMEOUT),
+            "LEDGER_HOST": "127.0.0.1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -188,8 +203,11 @@ class Service:
         self._out = self.log.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
             [str(ledger), "serve", "--port", str(self.port)],
-            env=service_env(settings), stdin=subprocess.DEVNULL, stdout=self._out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            env=service_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
@@ -224,8 +242,9 @@ class Service:
         return "(no log)"
 
     def client(self, timeout: float = CLIENT_TIMEOUT, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=timeout, trust_env=False,
-                            follow_redirects=False, **kwargs)
+        return httpx.Client(
+            base_url=self.url, timeout=timeout, trust_env=False, follow_redirects=False, **kwargs
+        )
 
 
 @contextmanager
@@ -291,9 +310,16 @@ def authorization(browser: httpx.Client, world: Seeded) -> str:
     if redirect.status_code != 303:
         raise FlowError("decision", redirect.status_code, redirect.text)
     code = redirect_params(redirect.headers["location"]).get("code")
-    token = browser.post("/oauth/access_token", data={
-        "client_id": world.client_id, "client_secret": world.client_secret,
-        "grant_type": "authorization_code", "redirect_uri": REDIRECT_URI, "code": code})
+    token = browser.post(
+        "/oauth/access_token",
+        data={
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT_URI,
+            "code": code,
+        },
+    )
     if token.status_code != 200:
         raise FlowError("token", token.status_code, token.text)
     access_token: str = token.json()["access_token"]
@@ -301,8 +327,11 @@ def authorization(browser: httpx.Client, world: Seeded) -> str:
 
 
 def introspect(client: httpx.Client, world: Seeded, token: str) -> bool:
-    answer = client.post("/oauth/introspect", data={"token": token},
-                         headers={"Authorization": f"Bearer {world.admin_key}"})
+    answer = client.post(
+        "/oauth/introspect",
+        data={"token": token},
+        headers={"Authorization": f"Bearer {world.admin_key}"},
+    )
     assert answer.status_code == 200, answer.text
     active: bool = answer.json()["active"]
     return active
@@ -368,18 +397,35 @@ class Load:
             return list(self.outcomes)
 
 
-def timed(kind: str, service: str, call: Callable[[], httpx.Response],
-          written: Callable[[httpx.Response | None], str | None] = lambda r: None) -> Outcome:
+def timed(
+    kind: str,
+    service: str,
+    call: Callable[[], httpx.Response],
+    written: Callable[[httpx.Response | None], str | None] = lambda r: None,
+) -> Outcome:
     started = time.monotonic()
     try:
         response = call()
     except httpx.HTTPError as exc:
-        return Outcome(kind, service, started, time.monotonic(), None, type(exc).__name__,
-                       subject=written(None))
-    return Outcome(kind, service, started, time.monotonic(), response.status_code,
-                   retry_after=response.headers.get("Retry-After"),
-                   written=written(response) if 200 <= response.status_code < 300 else None,
-                   subject=written(response))
+        return Outcome(
+            kind,
+            service,
+            started,
+            time.monotonic(),
+            None,
+            type(exc).__name__,
+            subject=written(None),
+        )
+    return Outcome(
+        kind,
+        service,
+        started,
+        time.monotonic(),
+        response.status_code,
+        retry_after=response.headers.get("Retry-After"),
+        written=written(response) if 200 <= response.status_code < 300 else None,
+        subject=written(response),
+    )
 
 
 def counts_by_status(outcomes: list[Outcome]) -> dict[str, int]:

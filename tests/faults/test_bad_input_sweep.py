@@ -78,8 +78,9 @@ class Sweep:
     attempts: list[Attempt] = field(default_factory=list)
 
     def failed(self, kind: str) -> list[Attempt]:
-        return [a for a in self.attempts
-                if a.kind == kind and (a.status is None or a.status >= 500)]
+        return [
+            a for a in self.attempts if a.kind == kind and (a.status is None or a.status >= 500)
+        ]
 
 
 # --- reading the document -----------------------------------------------------------------------
@@ -111,8 +112,10 @@ def operations(document: dict[str, Any]) -> list[Operation]:
             fields: dict[str, dict[str, Any]] = {}
             if body_type:
                 body_schema = resolve(document, content[body_type].get("schema", {}))
-                fields = {name: resolve(document, s)
-                          for name, s in body_schema.get("properties", {}).items()}
+                fields = {
+                    name: resolve(document, s)
+                    for name, s in body_schema.get("properties", {}).items()
+                }
             found.append(Operation(method.upper(), path, params, body_type, fields))
     return found
 
@@ -120,26 +123,37 @@ def operations(document: dict[str, Any]) -> list[Operation]:
 # --- the requests -------------------------------------------------------------------------------
 
 
-def requests_of(op: Operation, document: dict[str, Any]
-                ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def requests_of(
+    op: Operation, document: dict[str, Any]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(kind, what, httpx request arguments) of every bad input for the operation."""
     body_type = op.body_type or JSON
-    yield "oversized", "body", {"content": _oversized(body_type),
-                                "headers": {"Content-Type": body_type}}
-    yield "deep", "body", {"content": "[" * DEPTH + "]" * DEPTH,
-                           "headers": {"Content-Type": JSON}}
-    yield "deep", "object body", {"content": '{"a":' * DEPTH + "1" + "}" * DEPTH,
-                                  "headers": {"Content-Type": JSON}}
-    yield "not utf-8", "body", {"content": _not_utf8(op, body_type),
-                                "headers": {"Content-Type": body_type}}
+    yield (
+        "oversized",
+        "body",
+        {"content": _oversized(body_type), "headers": {"Content-Type": body_type}},
+    )
+    yield "deep", "body", {"content": "[" * DEPTH + "]" * DEPTH, "headers": {"Content-Type": JSON}}
+    yield (
+        "deep",
+        "object body",
+        {"content": '{"a":' * DEPTH + "1" + "}" * DEPTH, "headers": {"Content-Type": JSON}},
+    )
+    yield (
+        "not utf-8",
+        "body",
+        {"content": _not_utf8(op, body_type), "headers": {"Content-Type": body_type}},
+    )
     for param in op.named("path"):
-        yield "not utf-8", f"path {param['name']}", {
-            "url": op.url({param["name"]: "%FF%FE"})}
+        yield "not utf-8", f"path {param['name']}", {"url": op.url({param["name"]: "%FF%FE"})}
         yield "nul", f"path {param['name']}", {"url": op.url({param["name"]: quote(NUL)})}
         if is_integer(document, param.get("schema", {})):
             for number in OUT_OF_RANGE:
-                yield "out of range", f"path {param['name']}={number}", {
-                    "url": op.url({param["name"]: str(number)})}
+                yield (
+                    "out of range",
+                    f"path {param['name']}={number}",
+                    {"url": op.url({param["name"]: str(number)})},
+                )
     for param in op.named("query"):
         name = param["name"]
         yield "nul", f"query {name}", {"params": {name: NUL}}
@@ -163,8 +177,11 @@ def requests_of(op: Operation, document: dict[str, Any]
                 for number in OUT_OF_RANGE:
                     yield "out of range", f"body {name}={number}", _body(op, {name: number})
     for raw in NON_ASCII_AUTH:
-        yield "non-ascii header", raw.split(b" ")[0].decode(), {
-            "headers": {"Authorization": raw}, "auth": False}
+        yield (
+            "non-ascii header",
+            raw.split(b" ")[0].decode(),
+            {"headers": {"Authorization": raw}, "auth": False},
+        )
 
 
 def _oversized(body_type: str) -> bytes:
@@ -237,15 +254,19 @@ def test_the_sweep_sends_every_kind_of_bad_input_to_every_documented_operation(
     sweep: Sweep, figure: Callable[[str, Any], None]
 ) -> None:
     failed = [a for a in sweep.attempts if a.status is None or a.status >= 500]
-    figure("bad-input sweep: operations / requests / 5xx or no answer",
-           f"{len(sweep.operations)} / {len(sweep.attempts)} / {len(failed)} "
-           f"(by kind: {_by_kind(failed)})")
+    figure(
+        "bad-input sweep: operations / requests / 5xx or no answer",
+        f"{len(sweep.operations)} / {len(sweep.attempts)} / {len(failed)} "
+        f"(by kind: {_by_kind(failed)})",
+    )
     reached = {(a.operation, a.kind) for a in sweep.attempts}
 
     assert len(sweep.operations) >= 40
-    assert all((f"{op.method} {op.path}", kind) in reached
-               for op in sweep.operations for kind in ("oversized", "deep", "not utf-8",
-                                                       "non-ascii header"))
+    assert all(
+        (f"{op.method} {op.path}", kind) in reached
+        for op in sweep.operations
+        for kind in ("oversized", "deep", "not utf-8", "non-ascii header")
+    )
 
 
 def _by_kind(failed: list[Attempt]) -> dict[str, int]:

@@ -60,19 +60,26 @@ def burst(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             def guess(i: int) -> None:
                 client, name = clients[i % 2], pair[i % 2].name
                 start.wait(timeout=30)
-                outcome = timed("guess", name, lambda: client.get(
-                    "/v1/me", auth=(username, f"wrong guess {i:03d}")))
+                outcome = timed(
+                    "guess",
+                    name,
+                    lambda: client.get("/v1/me", auth=(username, f"wrong guess {i:03d}")),
+                )
                 with lock:
                     outcomes.append(outcome)
 
-            threads = [threading.Thread(target=guess, args=(i,), daemon=True)
-                       for i in range(GUESSES)]
+            threads = [
+                threading.Thread(target=guess, args=(i,), daemon=True) for i in range(GUESSES)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=60)
-            right = timed("right password", pair[0].name,
-                          lambda: clients[0].get("/v1/me", auth=(username, PASSWORD)))
+            right = timed(
+                "right password",
+                pair[0].name,
+                lambda: clients[0].get("/v1/me", auth=(username, PASSWORD)),
+            )
             for client in clients:
                 client.close()
         yield Burst(username, outcomes, right)
@@ -81,8 +88,11 @@ def burst(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_a_burst_of_wrong_guesses_across_processes_checks_at_most_five_passwords(
     burst: Burst, figure: Callable[[str, Any], None]
 ) -> None:
-    figure(f"{GUESSES} concurrent wrong passwords through two processes: answers by status "
-           f"(401 = checked, 429 = refused unchecked)", counts_by_status(burst.outcomes))
+    figure(
+        f"{GUESSES} concurrent wrong passwords through two processes: answers by status "
+        f"(401 = checked, 429 = refused unchecked)",
+        counts_by_status(burst.outcomes),
+    )
 
     assert len(burst.outcomes) == GUESSES
     assert burst.answered(401) <= MAX_FAILURES

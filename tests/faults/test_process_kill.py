@@ -78,8 +78,9 @@ class KillRun:
         return sum(1 for at, _ in self.acknowledged if at > self.killed_at)
 
 
-def authorizing(world: Seeded, users: list[User], survivor: Service
-                ) -> Callable[[int, int], Outcome | None]:
+def authorizing(
+    world: Seeded, users: list[User], survivor: Service
+) -> Callable[[int, int], Outcome | None]:
     """A load step: one authorization of the worker's user (signed in first if need be)."""
 
     def step(worker: int, _: int) -> Outcome | None:
@@ -93,14 +94,21 @@ def authorizing(world: Seeded, users: list[User], survivor: Service
         except FlowError as exc:
             return Outcome(exc.step, user.service.name, started, time.monotonic(), exc.status)
         except httpx.HTTPError as exc:
-            outcome = Outcome("authorization", user.service.name, started, time.monotonic(),
-                              None, type(exc).__name__)
+            outcome = Outcome(
+                "authorization",
+                user.service.name,
+                started,
+                time.monotonic(),
+                None,
+                type(exc).__name__,
+            )
             if user.service is not survivor and user.service.process.poll() is not None:
                 user.browser = None  # the process is gone: the balancer sends her elsewhere
                 user.service = survivor
             return outcome
-        return Outcome("authorization", user.service.name, started, time.monotonic(), 200,
-                       written=token)
+        return Outcome(
+            "authorization", user.service.name, started, time.monotonic(), 200, written=token
+        )
 
     return step
 
@@ -115,8 +123,9 @@ def acknowledged_count(load: Load, after: float = 0.0) -> int:
     return sum(1 for o in list(load.outcomes) if o.written and o.ended > after)
 
 
-def watch_takeover(url: str, schema: str, old_leader: int, run: KillRun,
-                   done: threading.Event) -> None:
+def watch_takeover(
+    url: str, schema: str, old_leader: int, run: KillRun, done: threading.Event
+) -> None:
     """Measures from the kill until another backend holds the projector lock, then until the
     read models reach the end the log had at that moment."""
     deadline = run.killed_at + 20
@@ -139,8 +148,9 @@ def watch_takeover(url: str, schema: str, old_leader: int, run: KillRun,
 
 
 @pytest.fixture(scope="module", params=["standby", "leader"])
-def kill_run(request: pytest.FixtureRequest, postgres_url: str,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[KillRun]:
+def kill_run(
+    request: pytest.FixtureRequest, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KillRun]:
     """The whole scenario, once per process killed; the tests read what it saw."""
     killed = str(request.param)
     logs: Path = tmp_path_factory.mktemp(f"kill-{killed}")
@@ -152,23 +162,31 @@ def kill_run(request: pytest.FixtureRequest, postgres_url: str,
             assert old_leader is not None
             victim, survivor = (leader, standby) if killed == "leader" else (standby, leader)
             # Most users on the victim, some on the survivor.
-            users = [User(name, victim if i % 3 else survivor)
-                     for i, name in enumerate(world.users[:WORKERS])]
-            load = Load(authorizing(world, users, survivor), threads=WORKERS,
-                        max_seconds=3 * PHASE_SECONDS).start()
+            users = [
+                User(name, victim if i % 3 else survivor)
+                for i, name in enumerate(world.users[:WORKERS])
+            ]
+            load = Load(
+                authorizing(world, users, survivor), threads=WORKERS, max_seconds=3 * PHASE_SECONDS
+            ).start()
             try:
-                wait_for(lambda: acknowledged_count(load) >= ACKNOWLEDGED_BEFORE_KILL,
-                         PHASE_SECONDS)
+                wait_for(
+                    lambda: acknowledged_count(load) >= ACKNOWLEDGED_BEFORE_KILL, PHASE_SECONDS
+                )
                 run = KillRun(killed, [], killed_at=time.monotonic())
                 victim.kill()
                 done = threading.Event()
                 watcher = threading.Thread(
-                    target=watch_takeover, args=(postgres_url, schema, old_leader, run, done),
-                    daemon=True)
+                    target=watch_takeover,
+                    args=(postgres_url, schema, old_leader, run, done),
+                    daemon=True,
+                )
                 if killed == "leader":
                     watcher.start()
-                wait_for(lambda: acknowledged_count(load, run.killed_at)
-                         >= ACKNOWLEDGED_AFTER_KILL, PHASE_SECONDS)
+                wait_for(
+                    lambda: acknowledged_count(load, run.killed_at) >= ACKNOWLEDGED_AFTER_KILL,
+                    PHASE_SECONDS,
+                )
             finally:
                 run_outcomes = load.stop()
                 for user in users:
@@ -180,8 +198,9 @@ def kill_run(request: pytest.FixtureRequest, postgres_url: str,
             run.outcomes = run_outcomes
             run.acknowledged = [(o.ended, o.written) for o in run_outcomes if o.written]
             with survivor.client() as client:
-                run.lost = [token for _, token in run.acknowledged
-                            if not introspect(client, world, token)]
+                run.lost = [
+                    token for _, token in run.acknowledged if not introspect(client, world, token)
+                ]
             wait_until_projected(postgres_url, schema)
             run.events, run.projected, _ = log_and_projection(postgres_url, schema)
         run.live_checksum, run.rebuilt_checksum = live_and_rebuilt_checksums(settings)
@@ -191,9 +210,11 @@ def kill_run(request: pytest.FixtureRequest, postgres_url: str,
 def test_no_acknowledged_authorization_is_lost_when_a_service_is_killed(
     kill_run: KillRun, figure: Callable[[str, Any], None]
 ) -> None:
-    figure(f"SIGKILL of the {kill_run.killed} during authorizations: tokens acknowledged / lost",
-           f"{len(kill_run.acknowledged)} / {len(kill_run.lost)} "
-           f"(answers: {counts_by_status(kill_run.outcomes)})")
+    figure(
+        f"SIGKILL of the {kill_run.killed} during authorizations: tokens acknowledged / lost",
+        f"{len(kill_run.acknowledged)} / {len(kill_run.lost)} "
+        f"(answers: {counts_by_status(kill_run.outcomes)})",
+    )
 
     assert kill_run.lost == []
 
@@ -225,8 +246,10 @@ def test_a_standby_takes_the_projection_over_within_seconds_of_the_leaders_kill(
 ) -> None:
     if kill_run.killed != "leader":
         pytest.skip("only the leader's kill hands the projection over")
-    figure("SIGKILL of the projector's leader: takeover / caught up (s after the kill)",
-           f"{_seconds(kill_run.takeover_seconds)} / {_seconds(kill_run.catch_up_seconds)}")
+    figure(
+        "SIGKILL of the projector's leader: takeover / caught up (s after the kill)",
+        f"{_seconds(kill_run.takeover_seconds)} / {_seconds(kill_run.catch_up_seconds)}",
+    )
 
     assert kill_run.takeover_seconds is not None
     assert kill_run.takeover_seconds <= TAKEOVER_LIMIT

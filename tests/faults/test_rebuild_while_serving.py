@@ -62,9 +62,14 @@ def run_rebuild(settings: Settings) -> tuple[int | None, float, str]:
     started = time.monotonic()
     try:
         done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
-            [str(ledger), "projections", "rebuild"], env=service_env(settings),
-            capture_output=True, text=True, timeout=REBUILD_LIMIT, check=False,
-            stdin=subprocess.DEVNULL)
+            [str(ledger), "projections", "rebuild"],
+            env=service_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=REBUILD_LIMIT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
         output = (exc.stdout or b"") + (exc.stderr or b"")
         text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
@@ -74,19 +79,34 @@ def run_rebuild(settings: Settings) -> tuple[int | None, float, str]:
 
 def register(service: Service, world: Seeded, username: str) -> Outcome:
     with service.client() as client:
-        return timed("write", service.name, lambda: client.post(
-            "/v1/users", headers={"Authorization": f"Bearer {world.admin_key}"}, json={
-                "username": username, "full_name": "Some One",
-                "profile_picture": f"https://pics.example/{username}.jpg"}),
-            written=lambda _: username)
+        return timed(
+            "write",
+            service.name,
+            lambda: client.post(
+                "/v1/users",
+                headers={"Authorization": f"Bearer {world.admin_key}"},
+                json={
+                    "username": username,
+                    "full_name": "Some One",
+                    "profile_picture": f"https://pics.example/{username}.jpg",
+                },
+            ),
+            written=lambda _: username,
+        )
 
 
 def check_now(service: Service, world: Seeded) -> Outcome:
     """A gateway's check of "now", answered from the read models."""
     with service.client() as client:
-        return timed("check", service.name, lambda: client.post(
-            "/v1/decisions/check", headers={"Authorization": f"Bearer {world.admin_key}"},
-            json={"access_token": world.token, "scope": "basic"}))
+        return timed(
+            "check",
+            service.name,
+            lambda: client.post(
+                "/v1/decisions/check",
+                headers={"Authorization": f"Bearer {world.admin_key}"},
+                json={"access_token": world.token, "scope": "basic"},
+            ),
+        )
 
 
 def decided_now(service: Service, world: Seeded) -> str:
@@ -94,8 +114,10 @@ def decided_now(service: Service, world: Seeded) -> str:
     with service.client() as client:
         try:
             answer = client.post(
-                "/v1/decisions/check", headers={"Authorization": f"Bearer {world.admin_key}"},
-                json={"access_token": world.token, "scope": "basic"})
+                "/v1/decisions/check",
+                headers={"Authorization": f"Bearer {world.admin_key}"},
+                json={"access_token": world.token, "scope": "basic"},
+            )
         except httpx.HTTPError as exc:
             return type(exc).__name__
     if answer.status_code != 200:
@@ -112,8 +134,9 @@ def current_checksum(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="module")
-def idle_rebuild(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[RebuildRun]:
+def idle_rebuild(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RebuildRun]:
     logs = tmp_path_factory.mktemp("rebuild-idle")
     with fresh_schema(postgres_url) as schema:
         settings = settings_on(postgres_url, schema)
@@ -131,8 +154,9 @@ def idle_rebuild(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def busy_rebuild(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[RebuildRun]:
+def busy_rebuild(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RebuildRun]:
     logs = tmp_path_factory.mktemp("rebuild-busy")
     with fresh_schema(postgres_url) as schema:
         settings = settings_on(postgres_url, schema)
@@ -167,8 +191,10 @@ def busy_rebuild(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 def test_a_rebuild_against_idle_services_finishes_within_seconds(
     idle_rebuild: RebuildRun, figure: Callable[[str, Any], None]
 ) -> None:
-    figure("rebuild against idle services: exit code, seconds",
-           f"{idle_rebuild.exit_code}, {idle_rebuild.seconds:.2f}")
+    figure(
+        "rebuild against idle services: exit code, seconds",
+        f"{idle_rebuild.exit_code}, {idle_rebuild.seconds:.2f}",
+    )
 
     assert idle_rebuild.exit_code == 0, idle_rebuild.output
 
@@ -188,9 +214,11 @@ def test_a_rebuild_against_idle_services_leaves_the_read_models_as_they_were(
 def test_a_rebuild_against_busy_services_finishes_within_seconds(
     busy_rebuild: RebuildRun, figure: Callable[[str, Any], None]
 ) -> None:
-    figure("rebuild against busy services: exit code, seconds; answers meanwhile",
-           f"{busy_rebuild.exit_code}, {busy_rebuild.seconds:.2f}; "
-           f"{counts_by_status(busy_rebuild.outcomes)}")
+    figure(
+        "rebuild against busy services: exit code, seconds; answers meanwhile",
+        f"{busy_rebuild.exit_code}, {busy_rebuild.seconds:.2f}; "
+        f"{counts_by_status(busy_rebuild.outcomes)}",
+    )
 
     assert busy_rebuild.exit_code == 0, busy_rebuild.output
 

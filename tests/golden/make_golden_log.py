@@ -76,39 +76,59 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
         clock.advance(7)
 
     for username in ("ann", "bob", "cat", "dan"):
-        ledger.register_user(username, username.title() + " Golden",
-                             f"https://pics.example/{username}.jpg", Actor.user(username))
+        ledger.register_user(
+            username,
+            username.title() + " Golden",
+            f"https://pics.example/{username}.jpg",
+            Actor.user(username),
+        )
         tick()
     ledger.set_user_password("bob", PasswordHasher().hash(PASSWORD), Actor.user("bob"))
     tick()
 
     # API keys (ApiKey.Created, ApiKeyIndex.Created and KeyAdded, ApiKey.Revoked).
-    admin = ledger.create_api_key(name="ops console", role=KeyRole.ADMIN, principal=None,
-                                  actor=PLATFORM)
+    admin = ledger.create_api_key(
+        name="ops console", role=KeyRole.ADMIN, principal=None, actor=PLATFORM
+    )
     names["api_key_admin"] = str(admin.id)
-    developer = ledger.create_api_key(name="ann's key", role=KeyRole.DEVELOPER, principal="ann",
-                                      actor=PLATFORM)
+    developer = ledger.create_api_key(
+        name="ann's key", role=KeyRole.DEVELOPER, principal="ann", actor=PLATFORM
+    )
     names["api_key_developer"] = str(developer.id)
-    auditor = ledger.create_api_key(name="audit", role=KeyRole.AUDITOR, principal=None,
-                                    actor=PLATFORM)
+    auditor = ledger.create_api_key(
+        name="audit", role=KeyRole.AUDITOR, principal=None, actor=PLATFORM
+    )
     ledger.revoke_api_key(auditor.id, PLATFORM, "auditor left")
     names["api_key_revoked"] = str(auditor.id)
     tick()
 
     # Ann's app: details, credentials, security (App.Registered ... SecuritySettingsChanged).
     printer = ledger.register_app(
-        owner="ann", name="Printer", description="prints your photos",
-        website="https://printer.example", redirect_uris=[REDIRECT_URI],
-        actor=Actor.developer("ann"), company_name="Printer Ltd",
-        contact_email="ann@printer.example", privacy_policy_url="https://printer.example/privacy",
+        owner="ann",
+        name="Printer",
+        description="prints your photos",
+        website="https://printer.example",
+        redirect_uris=[REDIRECT_URI],
+        actor=Actor.developer("ann"),
+        company_name="Printer Ltd",
+        contact_email="ann@printer.example",
+        privacy_policy_url="https://printer.example/privacy",
     )
     names["app_printer"] = printer.client_id
     tick()
-    ledger.update_app_details(printer.client_id, Actor.developer("ann"), name="Photo Printer",
-                              redirect_uris=[REDIRECT_URI, "printer://callback"])
+    ledger.update_app_details(
+        printer.client_id,
+        Actor.developer("ann"),
+        name="Photo Printer",
+        redirect_uris=[REDIRECT_URI, "printer://callback"],
+    )
     ledger.rotate_client_secret(printer.client_id, Actor.developer("ann"))
-    ledger.change_app_security(printer.client_id, Actor.developer("ann"),
-                               disable_implicit=True, enforce_signed_requests=True)
+    ledger.change_app_security(
+        printer.client_id,
+        Actor.developer("ann"),
+        disable_implicit=True,
+        enforce_signed_requests=True,
+    )
     tick()
 
     # Sandbox users: bob joins, cat joins and leaves, dan stays invited.
@@ -123,33 +143,46 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
     # The code flow (ScopeCatalogue.Created, Grant.Created, ScopesGranted, AccessToken.Issued,
     # Grant.TokenIssued), a replayed code (Grant.CodeReplayed, AccessToken.Revoked), expiry.
     secret = ledger.rotate_client_secret(printer.client_id, Actor.developer("ann")).client_secret
-    code = ledger.authorize(client_id=printer.client_id, username="bob",
-                            redirect_uri=REDIRECT_URI, scope="basic likes").code
+    code = ledger.authorize(
+        client_id=printer.client_id, username="bob", redirect_uri=REDIRECT_URI, scope="basic likes"
+    ).code
     tick()
-    first = ledger.exchange_code(client_id=printer.client_id, client_secret=secret,
-                                 redirect_uri=REDIRECT_URI, code=code)
+    first = ledger.exchange_code(
+        client_id=printer.client_id, client_secret=secret, redirect_uri=REDIRECT_URI, code=code
+    )
     names["token_replayed"] = str(first.token_id)
     tick()
     try:
-        ledger.exchange_code(client_id=printer.client_id, client_secret=secret,
-                             redirect_uri=REDIRECT_URI, code=code)
+        ledger.exchange_code(
+            client_id=printer.client_id, client_secret=secret, redirect_uri=REDIRECT_URI, code=code
+        )
     except CodeNotFoundError:
         pass  # the replay is refused, and recorded
     else:
         raise SystemExit("a replayed code was accepted")
     tick()
-    code = ledger.authorize(client_id=printer.client_id, username="bob",
-                            redirect_uri=REDIRECT_URI, scope="basic comments").code
-    second = ledger.exchange_code(client_id=printer.client_id, client_secret=secret,
-                                  redirect_uri=REDIRECT_URI, code=code)
+    code = ledger.authorize(
+        client_id=printer.client_id,
+        username="bob",
+        redirect_uri=REDIRECT_URI,
+        scope="basic comments",
+    ).code
+    second = ledger.exchange_code(
+        client_id=printer.client_id, client_secret=secret, redirect_uri=REDIRECT_URI, code=code
+    )
     names["token_expired"] = str(second.token_id)
     ledger.expire_token(second.token_id, PLATFORM, "platform expiry")
     tick()
 
     # The implicit flow, revoked by its user; then bob deauthorizes the app.
     ledger.change_app_security(printer.client_id, Actor.developer("ann"), disable_implicit=False)
-    implicit = ledger.authorize(client_id=printer.client_id, username="bob",
-                                redirect_uri=REDIRECT_URI, scope=None, response_type="token")
+    implicit = ledger.authorize(
+        client_id=printer.client_id,
+        username="bob",
+        redirect_uri=REDIRECT_URI,
+        scope=None,
+        response_type="token",
+    )
     names["token_revoked_by_user"] = str(implicit.token_id)
     ledger.revoke_token(Actor.user("bob"), token_id=implicit.token_id, reason="lost my phone")
     tick()
@@ -157,30 +190,53 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
     tick()
 
     # Ann's own token, left active (the test revokes it on top of the replayed log).
-    code = ledger.authorize(client_id=printer.client_id, username="ann",
-                            redirect_uri="printer://callback", scope="basic").code
-    own = ledger.exchange_code(client_id=printer.client_id, client_secret=secret,
-                               redirect_uri="printer://callback", code=code)
+    code = ledger.authorize(
+        client_id=printer.client_id,
+        username="ann",
+        redirect_uri="printer://callback",
+        scope="basic",
+    ).code
+    own = ledger.exchange_code(
+        client_id=printer.client_id,
+        client_secret=secret,
+        redirect_uri="printer://callback",
+        code=code,
+    )
     names["token_active"] = str(own.token_id)
     tick()
 
     # The catalogue's policy, and a review: one permission approved, one rejected.
-    ledger.introduce_scope("stories", "to read a user's stories", applications_open=False,
-                           actor=PLATFORM, reason="stories launched")
+    ledger.introduce_scope(
+        "stories",
+        "to read a user's stories",
+        applications_open=False,
+        actor=PLATFORM,
+        reason="stories launched",
+    )
     ledger.reopen_scope_applications("public_content", PLATFORM, "reviews resume")
     tick()
     review = ledger.submit_review(
-        printer.client_id, use_case="brands_and_advertisers",
-        permissions={"basic": "shows the user's photos to print",
-                     "public_content": "finds public photos to print"},
-        screencast_url="https://printer.example/screencast.mp4", actor=Actor.developer("ann"),
+        printer.client_id,
+        use_case="brands_and_advertisers",
+        permissions={
+            "basic": "shows the user's photos to print",
+            "public_content": "finds public photos to print",
+        },
+        screencast_url="https://printer.example/screencast.mp4",
+        actor=Actor.developer("ann"),
     )
     names["review_printer"] = str(review.id)
     tick()
-    ledger.decide_review(review.id, "basic", approve=True, reason="fits the use case",
-                         actor=REVIEWER)
-    ledger.decide_review(review.id, "public_content", approve=False,
-                         reason="not shown in the screencast", actor=REVIEWER)
+    ledger.decide_review(
+        review.id, "basic", approve=True, reason="fits the use case", actor=REVIEWER
+    )
+    ledger.decide_review(
+        review.id,
+        "public_content",
+        approve=False,
+        reason="not shown in the screencast",
+        actor=REVIEWER,
+    )
     ledger.close_scope_applications("public_content", PLATFORM, "applications closed")
     tick()
     ledger.go_live(printer.client_id, Actor.developer("ann"))
@@ -191,8 +247,12 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
     # Dan's app goes live unreviewed, then the June 2016 move sends it back to sandbox.
     ledger.allow_unreviewed_live(PLATFORM, "before the review process")
     album = ledger.register_app(
-        owner="dan", name="Album", description="makes albums", website="https://album.example",
-        redirect_uris=["https://album.example/cb"], actor=Actor.developer("dan"),
+        owner="dan",
+        name="Album",
+        description="makes albums",
+        website="https://album.example",
+        redirect_uris=["https://album.example/cb"],
+        actor=Actor.developer("dan"),
     )
     names["app_album"] = album.client_id
     ledger.go_live(album.client_id, Actor.developer("dan"))
@@ -204,16 +264,24 @@ def every_event_type_2026(ledger: Ledger, clock: Clock, names: Names) -> None:
     ledger.retire_scope("likes", PLATFORM, "likes switched off for third parties")
     tick()
 
-    shown = [admin.key, developer.key, auditor.key, printer.client_secret, secret,
-             implicit.access_token or "", first.access_token, second.access_token,
-             own.access_token, album.client_secret, PASSWORD]
+    shown = [
+        admin.key,
+        developer.key,
+        auditor.key,
+        printer.client_secret,
+        secret,
+        implicit.access_token or "",
+        first.access_token,
+        second.access_token,
+        own.access_token,
+        album.client_secret,
+        PASSWORD,
+    ]
     _refuse_plaintext(ledger, shown)
 
 
 # The chapters of the golden log, in the order they were written. Append only.
-CHAPTERS: tuple[tuple[str, Chapter], ...] = (
-    ("every_event_type_2026", every_event_type_2026),
-)
+CHAPTERS: tuple[tuple[str, Chapter], ...] = (("every_event_type_2026", every_event_type_2026),)
 
 
 def _refuse_plaintext(ledger: Ledger, shown: list[str]) -> None:
@@ -228,9 +296,16 @@ def _refuse_plaintext(ledger: Ledger, shown: list[str]) -> None:
 
 def _open_ledger(path: Path, clock: Clock) -> Ledger:
     env = sqlite_env(path)
-    for key in list(env) + [f"LEDGER_{k}" for k in env] + [
-        "CIPHER_TOPIC", "COMPRESSOR_TOPIC", "LEDGER_CIPHER_TOPIC", "LEDGER_COMPRESSOR_TOPIC",
-    ]:
+    for key in (
+        list(env)
+        + [f"LEDGER_{k}" for k in env]
+        + [
+            "CIPHER_TOPIC",
+            "COMPRESSOR_TOPIC",
+            "LEDGER_CIPHER_TOPIC",
+            "LEDGER_COMPRESSOR_TOPIC",
+        ]
+    ):
         os.environ.pop(key, None)  # nothing from the shell may redirect or transform the store
     ledger = Ledger(env, secret_key=GOLDEN_SECRET_KEY, clock=clock)
     if ledger.mapper.cipher is not None or ledger.mapper.compressor is not None:
@@ -259,13 +334,15 @@ def _event_times_from(clock: Clock) -> Iterator[None]:
 def _stored_rows(ledger: Ledger) -> list[GoldenRow]:
     rows = []
     for notification in ledger.recorder.select_notifications(start=1, limit=1_000_000):
-        rows.append(GoldenRow(
-            notification_id=notification.id,
-            originator_id=UUID(str(notification.originator_id)),
-            originator_version=notification.originator_version,
-            topic=notification.topic,
-            state=bytes(notification.state),
-        ))
+        rows.append(
+            GoldenRow(
+                notification_id=notification.id,
+                originator_id=UUID(str(notification.originator_id)),
+                originator_version=notification.originator_version,
+                topic=notification.topic,
+                state=bytes(notification.state),
+            )
+        )
     return rows
 
 
@@ -273,8 +350,9 @@ def _checksum(path: Path, clock: Clock) -> str:
     from infrastructure.read_model.checksum import checksum
     from infrastructure.runtime import open_runtime_on
 
-    runtime = open_runtime_on(sqlite_env(path), secret_key=GOLDEN_SECRET_KEY, clock=clock,
-                              run_projector=False)
+    runtime = open_runtime_on(
+        sqlite_env(path), secret_key=GOLDEN_SECRET_KEY, clock=clock, run_projector=False
+    )
     try:
         runtime.projector.catch_up()
         return checksum(runtime.db)
@@ -305,10 +383,11 @@ def make(expected_only: bool = False) -> None:
                         f"the current code replays aggregate {key} of the committed log to "
                         "another state than expected_state.json: fix the code, not the log"
                     )
-            for name, chapter in CHAPTERS[len(written):]:
+            for name, chapter in CHAPTERS[len(written) :]:
                 if expected_only:
-                    raise SystemExit(f"chapter {name} is not written yet: run without "
-                                     "--expected-only")
+                    raise SystemExit(
+                        f"chapter {name} is not written yet: run without --expected-only"
+                    )
                 first = ledger.position() + 1
                 with _event_times_from(clock):
                     chapter(ledger, clock, names)
@@ -333,15 +412,19 @@ def make(expected_only: bool = False) -> None:
         "read_model_checksum": checksum,
         "aggregates": aggregates,
     }
-    EXPECTED_PATH.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n",
-                             encoding="utf-8")
+    EXPECTED_PATH.write_text(
+        json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     print(f"{len(rows)} events ({len(rows) - len(old_rows)} new), {len(aggregates)} aggregates")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--expected-only", action="store_true",
-                        help="recompute expected_state.json from the committed rows only")
+    parser.add_argument(
+        "--expected-only",
+        action="store_true",
+        help="recompute expected_state.json from the committed rows only",
+    )
     args = parser.parse_args(argv)
     make(expected_only=args.expected_only)
 

@@ -436,13 +436,18 @@ def test_app_survives_reload_in_a_second_ledger(
 def test_registering_an_app_named_with_a_direction_override_is_refused(ledger: Ledger) -> None:
     register_user(ledger, OWNER)
     with refused(
-        ledger, InvalidInputError,
+        ledger,
+        InvalidInputError,
         "name must not contain invisible, control or text-direction characters "
         "(found U+202E RIGHT-TO-LEFT OVERRIDE)",
     ):
         ledger.register_app(
-            owner=OWNER, name="Photo\u202eRetnirp", description="Prints",
-            website="https://p.example", redirect_uris=[REDIRECT_URI], actor=DEVELOPER,
+            owner=OWNER,
+            name="Photo\u202eRetnirp",
+            description="Prints",
+            website="https://p.example",
+            redirect_uris=[REDIRECT_URI],
+            actor=DEVELOPER,
         )
 
 

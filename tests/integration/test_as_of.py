@@ -49,8 +49,9 @@ def revoke(runtime: Runtime, token: TokenSetup) -> int:
     ).position
 
 
-def reason_of(runtime: Runtime, token: TokenSetup, scope: str = "basic",
-              **kwargs: object) -> Reason | None:
+def reason_of(
+    runtime: Runtime, token: TokenSetup, scope: str = "basic", **kwargs: object
+) -> Reason | None:
     denial = runtime.read_model.check(token.access_token, scope, **kwargs).denial  # type: ignore[arg-type]
     return denial.reason if denial else None
 
@@ -106,11 +107,13 @@ def test_check_as_of_a_position_before_going_live_answers_in_sandbox_mode(
 
 def test_check_as_of_a_position_before_a_deauthorization_is_allowed(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    deauthorized = runtime.ledger.deauthorize(token.client_id, "alice", Actor.user("alice"),
-                                              "no longer")
+    deauthorized = runtime.ledger.deauthorize(
+        token.client_id, "alice", Actor.user("alice"), "no longer"
+    )
     project(runtime)
     assert runtime.read_model.check(
-        token.access_token, "basic", as_of=deauthorized.position - 1).allowed
+        token.access_token, "basic", as_of=deauthorized.position - 1
+    ).allowed
     assert reason_of(runtime, token, as_of=deauthorized.position) is Reason.GRANT_WITHDRAWN
 
 
@@ -192,8 +195,7 @@ def test_check_with_min_position_waits_for_the_projector(runtime: Runtime) -> No
     projecting = threading.Timer(0.1, runtime.projector.catch_up)
     projecting.start()
     try:
-        decision = runtime.read_model.check(token.access_token, "basic",
-                                            min_position=revoked_at)
+        decision = runtime.read_model.check(token.access_token, "basic", min_position=revoked_at)
     finally:
         projecting.join()
     assert decision.denial is not None
@@ -286,8 +288,15 @@ def test_answers_as_of_every_position_do_not_depend_on_projection_batches(
             for token in tokens:
                 for scope in ("basic", "likes"):
                     d = runtime.read_model.check(token.access_token, scope, as_of=position)
-                    out.append((position, token.username, scope,
-                                d.denial.reason if d.denial else None, d.mode))
+                    out.append(
+                        (
+                            position,
+                            token.username,
+                            scope,
+                            d.denial.reason if d.denial else None,
+                            d.mode,
+                        )
+                    )
         return out
 
     projected_as_written = answers()
@@ -299,7 +308,13 @@ def test_answers_as_of_every_position_do_not_depend_on_projection_batches(
     one_batch = answers()
     assert projected_as_written == one_event_per_batch == one_batch
     assert {a[3] for a in one_batch} >= {
-        None, Reason.TOKEN_UNKNOWN, Reason.TOKEN_REVOKED, Reason.TOKEN_EXPIRED,
-        Reason.APP_DISABLED, Reason.GRANT_WITHDRAWN, Reason.SCOPE_RETIRED,
-        Reason.NOT_SANDBOX_USER, Reason.NOT_APPROVED,
+        None,
+        Reason.TOKEN_UNKNOWN,
+        Reason.TOKEN_REVOKED,
+        Reason.TOKEN_EXPIRED,
+        Reason.APP_DISABLED,
+        Reason.GRANT_WITHDRAWN,
+        Reason.SCOPE_RETIRED,
+        Reason.NOT_SANDBOX_USER,
+        Reason.NOT_APPROVED,
     }

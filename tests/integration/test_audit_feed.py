@@ -58,10 +58,12 @@ def _history(runtime: Runtime, clock: Clock) -> History:
     token = exchange(ledger, app, code)
     ledger.revoke_token(PLATFORM, token_id=token.token_id, reason="leaked in a log")
     runtime.projector.catch_up()
-    review_id = next(e for e in AuditFeed(runtime.read_model).page(0, limit=1000).events
-                     if e.event_type == "Review.Submitted").aggregate_id
-    return History(app, token, code, review_id,
-                   [app.client_secret, token.access_token, code])
+    review_id = next(
+        e
+        for e in AuditFeed(runtime.read_model).page(0, limit=1000).events
+        if e.event_type == "Review.Submitted"
+    ).aggregate_id
+    return History(app, token, code, review_id, [app.client_secret, token.access_token, code])
 
 
 @pytest.fixture
@@ -118,8 +120,9 @@ def test_each_event_carries_its_merkle_leaf_hash(
 ) -> None:
     stored = runtime.ledger.recorder.select_notifications(start=1, limit=10_000)
     expected = {
-        n.id: hash_leaf(event_leaf(n.id, n.originator_id, n.originator_version, n.topic,
-                                   n.state)).hex()
+        n.id: hash_leaf(
+            event_leaf(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        ).hex()
         for n in stored
     }
 
@@ -129,19 +132,30 @@ def test_each_event_carries_its_merkle_leaf_hash(
 def test_filter_by_app_answers_the_apps_events_and_its_grants_and_tokens(
     history: History, feed: AuditFeed
 ) -> None:
-    types = {e.event_type for e in feed.page(0, AuditFilter(app=history.app.client_id),
-                                             1000).events}
+    types = {
+        e.event_type for e in feed.page(0, AuditFilter(app=history.app.client_id), 1000).events
+    }
 
-    assert {"App.Registered", "App.ModeChanged", "Review.Submitted", "Grant.Created",
-            "AccessToken.Issued", "AccessToken.Revoked"} <= types
+    assert {
+        "App.Registered",
+        "App.ModeChanged",
+        "Review.Submitted",
+        "Grant.Created",
+        "AccessToken.Issued",
+        "AccessToken.Revoked",
+    } <= types
     assert "User.Registered" not in types
 
 
 def test_filter_by_username_answers_the_users_events(history: History, feed: AuditFeed) -> None:
     events = feed.page(0, AuditFilter(user="alice"), 1000).events
 
-    assert {"User.Registered", "User.PasswordSet", "Grant.ScopesGranted",
-            "AccessToken.Revoked"} <= {e.event_type for e in events}
+    assert {
+        "User.Registered",
+        "User.PasswordSet",
+        "Grant.ScopesGranted",
+        "AccessToken.Revoked",
+    } <= {e.event_type for e in events}
     assert all(e.user_id == events[0].user_id for e in events)
 
 
@@ -150,16 +164,18 @@ def test_filter_by_token_answers_its_issue_and_revocation(
 ) -> None:
     events = feed.page(0, AuditFilter(token=str(history.token.token_id)), 1000).events
 
-    assert [e.event_type for e in events] == ["AccessToken.Issued", "Grant.TokenIssued",
-                                              "AccessToken.Revoked"]
+    assert [e.event_type for e in events] == [
+        "AccessToken.Issued",
+        "Grant.TokenIssued",
+        "AccessToken.Revoked",
+    ]
     assert events[-1].reason == "leaked in a log"
 
 
 def test_filter_by_review_answers_the_review_and_the_apps_approval(
     history: History, feed: AuditFeed
 ) -> None:
-    types = [e.event_type for e in feed.page(0, AuditFilter(review=history.review_id),
-                                             1000).events]
+    types = [e.event_type for e in feed.page(0, AuditFilter(review=history.review_id), 1000).events]
 
     assert types[0] == "Review.Submitted"
     assert {"Review.PermissionApproved", "App.PermissionApproved"} <= set(types)
@@ -177,9 +193,7 @@ def test_filter_by_grant_answers_the_grants_and_its_tokens_events(
     assert {"Grant.ScopesGranted", "AccessToken.Issued", "AccessToken.Revoked"} <= set(types)
 
 
-def test_filter_by_actor_answers_only_that_actors_events(
-    history: History, feed: AuditFeed
-) -> None:
+def test_filter_by_actor_answers_only_that_actors_events(history: History, feed: AuditFeed) -> None:
     events = feed.page(0, AuditFilter(actor="reviewer"), 1000).events
 
     assert events
@@ -187,14 +201,16 @@ def test_filter_by_actor_answers_only_that_actors_events(
     assert {e.role for e in events} == {"reviewer"}
 
 
-def test_filter_by_event_type_answers_only_those_types(
-    history: History, feed: AuditFeed
-) -> None:
-    events = feed.page(0, AuditFilter(event_types=("User.Registered", "App.Registered")),
-                       1000).events
+def test_filter_by_event_type_answers_only_those_types(history: History, feed: AuditFeed) -> None:
+    events = feed.page(
+        0, AuditFilter(event_types=("User.Registered", "App.Registered")), 1000
+    ).events
 
-    assert sorted(e.event_type for e in events) == ["App.Registered", "User.Registered",
-                                                   "User.Registered"]
+    assert sorted(e.event_type for e in events) == [
+        "App.Registered",
+        "User.Registered",
+        "User.Registered",
+    ]
 
 
 def test_filter_by_time_range_answers_the_events_between(
@@ -252,7 +268,11 @@ def test_history_of_a_token_answers_its_events_with_actor_role_and_reason(
 
     revoked = events[-1]
     assert (revoked.event_type, revoked.actor, revoked.role, revoked.reason) == (
-        "AccessToken.Revoked", "ops", "platform", "leaked in a log")
+        "AccessToken.Revoked",
+        "ops",
+        "platform",
+        "leaked in a log",
+    )
 
 
 def test_history_of_an_unknown_kind_is_refused(feed: AuditFeed) -> None:
@@ -295,8 +315,10 @@ def test_a_csv_export_has_a_header_and_one_row_per_event(
 def test_an_export_resumes_after_a_rows_cursor(history: History, feed: AuditFeed) -> None:
     rows = [json.loads(line) for line in _export(feed, "jsonl").splitlines()]
 
-    resumed = [json.loads(line) for line in
-               _export(feed, "jsonl", decode_cursor(rows[9]["cursor"])).splitlines()]
+    resumed = [
+        json.loads(line)
+        for line in _export(feed, "jsonl", decode_cursor(rows[9]["cursor"])).splitlines()
+    ]
 
     assert resumed == rows[10:]
 

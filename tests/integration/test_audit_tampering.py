@@ -60,8 +60,9 @@ class Log:
 
 
 @pytest.fixture
-def log(ledger: Ledger, ledger_env: dict[str, str], request: pytest.FixtureRequest,
-        tmp_path: Path) -> Iterator[Log]:
+def log(
+    ledger: Ledger, ledger_env: dict[str, str], request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Log]:
     for i in range(5):
         register_user(ledger, f"user_{i}")
     table = ledger.recorder.events_table_name  # type: ignore[attr-defined]
@@ -77,8 +78,9 @@ def log(ledger: Ledger, ledger_env: dict[str, str], request: pytest.FixtureReque
     store = MerkleStore(tree_conn)
     store.create_tables()
     the_log = Log(conn, table, schema, store, conn.__class__ is sqlite3.Connection)
-    store.append((e.position, e.leaf_hash()) for e in iter_stored_events(conn, table,
-                                                                           schema=schema))
+    store.append(
+        (e.position, e.leaf_hash()) for e in iter_stored_events(conn, table, schema=schema)
+    )
     store.sign_and_store(ORIGIN, [cp.parse_signer_key(SIGNER_TEXT)], datetime.now(UTC))
     conn.commit()
     try:
@@ -98,7 +100,10 @@ def test_edited_state_is_reported_as_altered(log: Log) -> None:
     log.execute("UPDATE {t} SET state = %s WHERE {pos} = %s", (b'{"forged": true}', 3))
     report = log.audit()
     assert (report.finding, report.first_bad_position, report.intact_through) == (
-        Finding.ALTERED, 3, 2)
+        Finding.ALTERED,
+        3,
+        2,
+    )
 
 
 def test_edited_topic_is_reported_as_altered(log: Log) -> None:
@@ -125,8 +130,13 @@ def test_row_inserted_with_later_positions_renumbered_is_reported_as_inserted(lo
     log.execute(
         "INSERT INTO {t} (originator_id, originator_version, topic, state, {pos}) "
         "VALUES (%s, %s, %s, %s, %s)",
-        ("00000000-0000-4000-8000-000000000001", 1, "domain.users:User.Registered",
-         b'{"username": "mallory"}', 3),
+        (
+            "00000000-0000-4000-8000-000000000001",
+            1,
+            "domain.users:User.Registered",
+            b'{"username": "mallory"}',
+            3,
+        ),
     )
     report = log.audit()
     assert (report.finding, report.first_bad_position) == (Finding.INSERTED, 3)
@@ -148,8 +158,10 @@ def test_row_and_tree_both_rewritten_are_caught_by_the_signed_checkpoint(
     forged_conn = sqlite3.connect(tmp_path / "forged.sqlite")
     forged = MerkleStore(forged_conn)
     forged.create_tables()
-    forged.append((e.position, e.leaf_hash())
-                  for e in iter_stored_events(log.conn, log.table, schema=log.schema))
+    forged.append(
+        (e.position, e.leaf_hash())
+        for e in iter_stored_events(log.conn, log.table, schema=log.schema)
+    )
     for c in log.store.checkpoints():
         forged.add_checkpoint(c.size, c.root_hash, datetime.now(UTC), c.note)
     log.store = forged
@@ -167,9 +179,12 @@ def test_inclusion_proof_for_a_stored_event_verifies_stand_alone(log: Log) -> No
     row = list(iter_stored_events(log.conn, log.table, schema=log.schema))[3]
     index = log.store.index_of(row.position)
     assert index is not None
-    bundle = inclusion_bundle(checkpoint.note, index,
-                              log.store.inclusion_proof(index, checkpoint.size),
-                              event=row.bundle_event())
+    bundle = inclusion_bundle(
+        checkpoint.note,
+        index,
+        log.store.inclusion_proof(index, checkpoint.size),
+        event=row.bundle_event(),
+    )
     assert verify_bundle(bundle, VERIFIERS, ORIGIN).startswith(f"leaf {index} is in")
 
 
@@ -180,12 +195,15 @@ def test_consistency_proof_between_stored_checkpoints_verifies_after_new_events(
     from infrastructure.audit.verify import extend_tree
 
     register_user(ledger, "late_user")
-    new_size = extend_tree(log.store, iter_stored_events(
-        log.conn, log.table, schema=log.schema, after=log.store.last_position() or 0))
+    new_size = extend_tree(
+        log.store,
+        iter_stored_events(
+            log.conn, log.table, schema=log.schema, after=log.store.last_position() or 0
+        ),
+    )
     log.store.sign_and_store(ORIGIN, [cp.parse_signer_key(SIGNER_TEXT)], datetime.now(UTC))
     old, new = log.store.checkpoints()
     assert new.size == new_size > old.size
-    bundle = consistency_bundle(old.note, new.note,
-                                log.store.consistency_proof(old.size, new.size))
+    bundle = consistency_bundle(old.note, new.note, log.store.consistency_proof(old.size, new.size))
     assert verify_bundle(bundle, VERIFIERS, ORIGIN).startswith(f"tree size {old.size} is a prefix")
     assert log.audit().intact

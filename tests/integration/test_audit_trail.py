@@ -31,8 +31,9 @@ CONFIG = AuditConfig(ORIGIN, cp.parse_signer_key(SIGNER_TEXT), (), interval=3600
 
 
 def open_audited(env: dict[str, str], clock: Clock, config: AuditConfig = CONFIG) -> Runtime:
-    return open_runtime_on(env, secret_key=TEST_SECRET_KEY, clock=clock, run_projector=False,
-                           audit=config)
+    return open_runtime_on(
+        env, secret_key=TEST_SECRET_KEY, clock=clock, run_projector=False, audit=config
+    )
 
 
 @pytest.fixture
@@ -60,7 +61,10 @@ def test_projector_extends_the_tree_with_every_event_it_projects(audited: Runtim
 
     report = audited.audit.verify()
     assert (report.intact, report.intact_through, report.uncovered_events) == (
-        True, audited.ledger.position(), 0)
+        True,
+        audited.ledger.position(),
+        0,
+    )
     assert report.tree_size == audited.ledger.position()
 
 
@@ -99,7 +103,10 @@ def test_rebuild_keeps_the_tree_and_its_checkpoints(audited: Runtime) -> None:
     assert audited.audit.checkpoints() == [signed]
     report = audited.audit.verify()
     assert (report.intact, report.tree_size, report.checkpoints_verified) == (
-        True, audited.ledger.position(), 1)
+        True,
+        audited.ledger.position(),
+        1,
+    )
     assert report.signed_through == audited.ledger.position()
 
 
@@ -112,7 +119,9 @@ def test_checkpoint_is_signed_and_verifies_with_the_verifier_key(audited: Runtim
     verified = cp.verify_checkpoint(stored.note, [cp.parse_verifier_key(VERIFIER_TEXT)], ORIGIN)
     assert verified.signed_by == ("test-2026",)
     assert (verified.checkpoint.size, verified.checkpoint.root_hash) == (
-        audited.ledger.position(), stored.root_hash)
+        audited.ledger.position(),
+        stored.root_hash,
+    )
 
 
 def test_checkpoint_covers_events_the_projector_has_not_reached(audited: Runtime) -> None:
@@ -123,8 +132,9 @@ def test_checkpoint_covers_events_the_projector_has_not_reached(audited: Runtime
     assert stored.size == audited.ledger.position()
 
 
-def test_checkpoint_without_a_signer_key_is_refused(ledger_env: dict[str, str],
-                                                    clock: Clock) -> None:
+def test_checkpoint_without_a_signer_key_is_refused(
+    ledger_env: dict[str, str], clock: Clock
+) -> None:
     runtime = open_audited(ledger_env, clock, AuditConfig(ORIGIN))
     try:
         write_users(runtime, "ann")
@@ -178,8 +188,9 @@ def test_checkpoints_of_a_retired_key_still_verify_after_rotation(
         runtime.audit.checkpoint()
     finally:
         runtime.close()
-    rotated = AuditConfig(ORIGIN, cp.parse_signer_key(SIGNER_TEXT),
-                          (cp.parse_verifier_key(OLD_VERIFIER_TEXT),))
+    rotated = AuditConfig(
+        ORIGIN, cp.parse_signer_key(SIGNER_TEXT), (cp.parse_verifier_key(OLD_VERIFIER_TEXT),)
+    )
     runtime = open_audited(ledger_env, clock, rotated)
     try:
         write_users(runtime, "bob")
@@ -206,8 +217,9 @@ def cli_env(ledger_env: dict[str, str], request: pytest.FixtureRequest) -> dict[
     return env
 
 
-def update_state(runtime: Runtime, ledger_env: dict[str, str], position: int,
-                 request: pytest.FixtureRequest) -> None:
+def update_state(
+    runtime: Runtime, ledger_env: dict[str, str], position: int, request: pytest.FixtureRequest
+) -> None:
     """Edit a stored event's state with SQL, behind the ledger's back."""
     table = runtime.ledger.recorder.events_table_name  # type: ignore[attr-defined]
     forged = b'{"forged": true}'
@@ -220,8 +232,10 @@ def update_state(runtime: Runtime, ledger_env: dict[str, str], position: int,
 
         conn = psycopg.connect(request.getfixturevalue("postgres_url"))
         name = f'"{ledger_env["POSTGRES_SCHEMA"]}"."{table}"'
-        conn.execute(f"UPDATE {name} SET state = %s WHERE notification_id = %s",  # noqa: S608
-                     (forged, position))
+        conn.execute(
+            f"UPDATE {name} SET state = %s WHERE notification_id = %s",  # noqa: S608
+            (forged, position),
+        )
     conn.commit()
     conn.close()
 
@@ -242,11 +256,16 @@ def test_audit_verify_command_reports_an_untouched_log_intact(
 
     assert code == 0
     assert (report["finding"], report["intact_through"], report["checkpoints_verified"]) == (
-        "intact", audited.ledger.position(), 1)
+        "intact",
+        audited.ledger.position(),
+        1,
+    )
 
 
 def test_audit_verify_command_reports_an_event_edited_in_sql_as_altered_there(
-    audited: Runtime, cli_env: dict[str, str], ledger_env: dict[str, str],
+    audited: Runtime,
+    cli_env: dict[str, str],
+    ledger_env: dict[str, str],
     request: pytest.FixtureRequest,
 ) -> None:
     write_users(audited, "ann", "bob", "cyd")
@@ -258,7 +277,10 @@ def test_audit_verify_command_reports_an_event_edited_in_sql_as_altered_there(
 
     assert code == 1
     assert (report["finding"], report["first_bad_position"], report["intact_through"]) == (
-        "altered", 3, 2)
+        "altered",
+        3,
+        2,
+    )
 
 
 def test_audit_keygen_command_prints_a_signer_key_and_its_verifier_key() -> None:

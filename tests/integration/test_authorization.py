@@ -139,8 +139,14 @@ def test_missing_redirect_uri_is_refused(ledger: Ledger, sandbox: SandboxSetup) 
         "https://evil.example/callback",
         "https://client.example/callback#fragment",
     ],
-    ids=["two-trailing-slashes", "site-root", "other-path", "other-scheme", "other-host",
-         "fragment"],
+    ids=[
+        "two-trailing-slashes",
+        "site-root",
+        "other-path",
+        "other-scheme",
+        "other-host",
+        "fragment",
+    ],
 )
 def test_redirect_uri_not_matching_a_registered_one_is_refused(
     ledger: Ledger, sandbox: SandboxSetup, requested: str
@@ -498,9 +504,7 @@ def test_sandbox_user_of_one_app_is_not_one_of_another(
 
 
 def topics_after(ledger: Ledger, position: int) -> list[str]:
-    return [
-        n.topic.rsplit(":", 1)[-1] for n in stored_notifications(ledger) if n.id > position
-    ]
+    return [n.topic.rsplit(":", 1)[-1] for n in stored_notifications(ledger) if n.id > position]
 
 
 def test_first_consent_in_the_code_flow_writes_the_grant_only(
@@ -523,7 +527,9 @@ def test_first_consent_of_a_ledger_stores_the_seed_catalogue_with_the_grant(
     authorize(ledger, sandbox.app.client_id, "alice", scope="basic")
 
     assert topics_after(ledger, before) == [
-        "ScopeCatalogue.Created", "Grant.Created", "Grant.ScopesGranted",
+        "ScopeCatalogue.Created",
+        "Grant.Created",
+        "Grant.ScopesGranted",
     ]
 
 

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 USERS = ("ann", "ben", "cat", "dan")
 
 
-def many_tokens(runtime: Runtime, app: AppSetup, scopes: str = "basic likes",
-                per_user: int = 2) -> list[TokenSetup]:
+def many_tokens(
+    runtime: Runtime, app: AppSetup, scopes: str = "basic likes", per_user: int = 2
+) -> list[TokenSetup]:
     """Several users of the app, each with several tokens."""
     return [token_for(runtime, app, user, scopes) for user in USERS for _ in range(per_user)]
 
@@ -219,8 +220,9 @@ def test_removing_a_sandbox_user_writes_no_event_per_token(runtime: Runtime) -> 
     for _ in range(3):
         token_for(runtime, first.app, "alice", "basic likes")
     before = runtime.ledger.position()
-    runtime.ledger.remove_sandbox_user(first.client_id, "alice",
-                                       Actor.developer(first.app.owner), "testing is over")
+    runtime.ledger.remove_sandbox_user(
+        first.client_id, "alice", Actor.developer(first.app.owner), "testing is over"
+    )
     written = events_written_since(runtime.ledger, before)
     assert "App.SandboxUserRemoved" in written
     assert not [e for e in written if e.startswith(("AccessToken.", "Grant."))]
@@ -229,7 +231,8 @@ def test_removing_a_sandbox_user_writes_no_event_per_token(runtime: Runtime) -> 
 def test_removing_a_sandbox_user_refuses_every_token_of_that_user(runtime: Runtime) -> None:
     first = sandbox_token(runtime, "basic likes")
     tokens = [first, *(token_for(runtime, first.app, "alice", "basic likes") for _ in range(3))]
-    runtime.ledger.remove_sandbox_user(first.client_id, "alice",
-                                       Actor.developer(first.app.owner), "testing is over")
+    runtime.ledger.remove_sandbox_user(
+        first.client_id, "alice", Actor.developer(first.app.owner), "testing is over"
+    )
     project(runtime)
     assert reasons(runtime, tokens, "likes") == {Reason.NOT_SANDBOX_USER}

@@ -32,16 +32,16 @@ if TYPE_CHECKING:
 ALL_SCOPES = "basic public_content follower_list comments relationships likes"
 
 INVALID_TOKEN = ("OAuthAccessTokenException", 400, "The access_token provided is invalid.")
-CLIENT_INACTIVE = (
-    "OAuthException", 400, "The client used for authentication is no longer active."
-)
+CLIENT_INACTIVE = ("OAuthException", 400, "The client used for authentication is no longer active.")
 NOT_APPROVED = (
-    "OAuthPermissionsException", 400,
+    "OAuthPermissionsException",
+    400,
     "This client has not been approved to access this resource.",
 )
 NOT_SANDBOX_USER = ("OAuthForbiddenException", 403, "You are not a sandbox user of this client")
 LIKES_NOT_IN_TOKEN = (
-    "OAuthPermissionsException", 400,
+    "OAuthPermissionsException",
+    400,
     "This request requires scope=likes, but this access token is not authorized with this "
     "scope. The user must re-authorize your application with scope=likes to be granted this "
     "permissions.",
@@ -80,8 +80,11 @@ def test_sandbox_check_carries_sandbox_limits(runtime: Runtime) -> None:
     decision = runtime.read_model.check(token.access_token, "likes")
     assert decision.mode is Mode.SANDBOX
     assert decision.constraints == SANDBOX_CONSTRAINTS
-    assert (decision.constraints.requests_per_hour, decision.constraints.writes_per_hour,
-            decision.constraints.media_limit) == (500, 30, 20)
+    assert (
+        decision.constraints.requests_per_hour,
+        decision.constraints.writes_per_hour,
+        decision.constraints.media_limit,
+    ) == (500, 30, 20)
     assert decision.constraints.data_limited_to_sandbox_users
 
 
@@ -91,8 +94,11 @@ def test_live_check_carries_live_limits(runtime: Runtime) -> None:
     assert decision.allowed
     assert decision.mode is Mode.LIVE
     assert decision.constraints == LIVE_CONSTRAINTS
-    assert (decision.constraints.requests_per_hour, decision.constraints.writes_per_hour,
-            decision.constraints.media_limit) == (5000, 60, None)
+    assert (
+        decision.constraints.requests_per_hour,
+        decision.constraints.writes_per_hour,
+        decision.constraints.media_limit,
+    ) == (5000, 60, None)
     assert not decision.constraints.data_limited_to_sandbox_users
 
 
@@ -173,8 +179,9 @@ def test_unknown_token_is_refused_as_invalid(runtime: Runtime) -> None:
 
 def test_revoked_token_is_refused_as_invalid(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                reason="lost my phone")
+    runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
     decision = runtime.read_model.check(token.access_token, "basic")
     assert refusal(decision) == (Reason.TOKEN_REVOKED, *INVALID_TOKEN)
@@ -281,8 +288,9 @@ def test_retired_scope_missing_from_the_token_is_refused_as_retired(runtime: Run
 
 def test_removed_sandbox_user_is_refused_as_not_a_sandbox_user(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    runtime.ledger.remove_sandbox_user(token.client_id, "alice",
-                                       Actor.developer(token.app.owner), "testing is over")
+    runtime.ledger.remove_sandbox_user(
+        token.client_id, "alice", Actor.developer(token.app.owner), "testing is over"
+    )
     project(runtime)
     decision = runtime.read_model.check(token.access_token, "basic")
     assert refusal(decision) == (Reason.NOT_SANDBOX_USER, *NOT_SANDBOX_USER)

@@ -324,7 +324,9 @@ def test_exchange_writes_the_token_and_its_record_in_the_grant_in_one_save(
     token, recorded = events
     digest = ledger.hasher.digest(code)
     assert (token.code_digest, recorded.code_digest, recorded.token_id) == (
-        digest, digest, issued.token_id,
+        digest,
+        digest,
+        issued.token_id,
     )
     assert issued.position == ledger.position()
 
@@ -340,10 +342,12 @@ def test_replayed_code_is_recorded_on_the_grant_and_its_token_revoked_by_the_led
 
     replayed, revoked = events_after(ledger, before)
     assert (type(replayed).__qualname__, replayed.token_id) == (
-        "Grant.CodeReplayed", first.token_id,
+        "Grant.CodeReplayed",
+        first.token_id,
     )
     assert (type(revoked).__qualname__, revoked.originator_id) == (
-        "AccessToken.Revoked", first.token_id,
+        "AccessToken.Revoked",
+        first.token_id,
     )
     assert (revoked.actor, revoked.role) == ("ledger", "system")
     assert "RFC 6749 section 4.1.2" in revoked.reason

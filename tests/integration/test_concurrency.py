@@ -315,7 +315,10 @@ def test_two_exchanges_of_one_code_racing_issue_one_token_and_revoke_it(
     [issued] = first
     events = [n.topic.rsplit(":", 1)[-1] for n in stored_notifications(ledger) if n.id > start]
     assert events == [
-        "AccessToken.Issued", "Grant.TokenIssued", "Grant.CodeReplayed", "AccessToken.Revoked",
+        "AccessToken.Issued",
+        "Grant.TokenIssued",
+        "Grant.CodeReplayed",
+        "AccessToken.Revoked",
     ]
     assert ledger.token_by_id(issued.token_id).revoked
 

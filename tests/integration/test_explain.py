@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from infrastructure.runtime import Runtime
 
 
-def explain(runtime: Runtime, token: TokenSetup, scope: str = "likes",
-            **kwargs: object) -> Explanation:
+def explain(
+    runtime: Runtime, token: TokenSetup, scope: str = "likes", **kwargs: object
+) -> Explanation:
     return runtime.read_model.explain(token.access_token, scope, **kwargs)  # type: ignore[arg-type]
 
 
@@ -70,41 +71,58 @@ def test_sandbox_allowance_rests_on_policy_registration_acceptance_grant_and_iss
     explanation = explain(runtime, sandbox_token(runtime, "basic likes"))
     assert explanation.decision.allowed
     assert {
-        "ScopeCatalogue.Created", "App.Registered", "App.SandboxInvitationAccepted",
-        "Grant.ScopesGranted", "AccessToken.Issued",
+        "ScopeCatalogue.Created",
+        "App.Registered",
+        "App.SandboxInvitationAccepted",
+        "Grant.ScopesGranted",
+        "AccessToken.Issued",
     } <= set(types(explanation))
 
 
 def test_sandbox_allowance_evidence_follows_the_causal_chain(runtime: Runtime) -> None:
     explanation = explain(runtime, sandbox_token(runtime, "basic likes"))
-    chain = [t for t in types(explanation) if t in {
-        "App.Registered", "App.SandboxInvitationAccepted", "Grant.ScopesGranted",
-        "AccessToken.Issued"}]
-    assert chain == ["App.Registered", "App.SandboxInvitationAccepted", "Grant.ScopesGranted",
-                     "AccessToken.Issued"]
+    chain = [
+        t
+        for t in types(explanation)
+        if t
+        in {
+            "App.Registered",
+            "App.SandboxInvitationAccepted",
+            "Grant.ScopesGranted",
+            "AccessToken.Issued",
+        }
+    ]
+    assert chain == [
+        "App.Registered",
+        "App.SandboxInvitationAccepted",
+        "Grant.ScopesGranted",
+        "AccessToken.Issued",
+    ]
 
 
 def test_live_allowance_rests_on_the_review_approval_and_going_live(runtime: Runtime) -> None:
     explanation = explain(runtime, live_token(runtime, "basic likes"))
     assert explanation.decision.allowed
     assert {
-        "ScopeCatalogue.Created", "App.Registered", "App.PermissionApproved", "App.ModeChanged",
-        "Grant.ScopesGranted", "AccessToken.Issued",
+        "ScopeCatalogue.Created",
+        "App.Registered",
+        "App.PermissionApproved",
+        "App.ModeChanged",
+        "Grant.ScopesGranted",
+        "AccessToken.Issued",
     } <= set(types(explanation))
     assert "App.SandboxInvitationAccepted" not in types(explanation)
 
 
 def test_review_approval_evidence_names_the_reviewer(runtime: Runtime) -> None:
-    approval = item(explain(runtime, live_token(runtime, "basic likes")),
-                    "App.PermissionApproved")
+    approval = item(explain(runtime, live_token(runtime, "basic likes")), "App.PermissionApproved")
     assert (approval.actor, approval.role) == ("reviewer", "reviewer")
 
 
 def test_scope_policy_evidence_is_the_catalogue_event_defining_the_scope(
     runtime: Runtime,
 ) -> None:
-    policy = item(explain(runtime, sandbox_token(runtime, "basic likes")),
-                  "ScopeCatalogue.Created")
+    policy = item(explain(runtime, sandbox_token(runtime, "basic likes")), "ScopeCatalogue.Created")
     assert policy.link == "scope_policy"
     assert policy.aggregate_id == SCOPE_CATALOGUE_ID.hex
 
@@ -170,12 +188,16 @@ def test_failed_link_of_a_revoked_token_is_the_revocation_with_its_reason(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic likes")
-    revoked = runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                          reason="lost my phone")
+    revoked = runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
     link = failed(explain(runtime, token))
     assert (link.event_type, link.position, link.aggregate_id) == (
-        "AccessToken.Revoked", revoked.position, token.token_id.hex)
+        "AccessToken.Revoked",
+        revoked.position,
+        token.token_id.hex,
+    )
     assert (link.actor, link.role, link.reason) == ("alice", "user", "lost my phone")
     assert link.version == 2
 
@@ -186,7 +208,11 @@ def test_failed_link_of_an_expired_token_is_the_expiry(runtime: Runtime) -> None
     project(runtime)
     link = failed(explain(runtime, token))
     assert (link.event_type, link.actor, link.role, link.reason) == (
-        "AccessToken.Expired", "ops", "platform", "platform token expiry")
+        "AccessToken.Expired",
+        "ops",
+        "platform",
+        "platform token expiry",
+    )
 
 
 def test_failed_link_of_a_deauthorized_token_is_the_deauthorization(runtime: Runtime) -> None:
@@ -202,15 +228,18 @@ def test_failed_link_of_a_deauthorized_token_is_the_deauthorization_that_ended_i
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic likes")
-    ended = runtime.ledger.deauthorize(token.client_id, "alice", Actor.user("alice"),
-                                       "lost my phone")
+    ended = runtime.ledger.deauthorize(
+        token.client_id, "alice", Actor.user("alice"), "lost my phone"
+    )
     token_for(runtime, token.app, "alice", "basic likes")
-    runtime.ledger.deauthorize(token.client_id, "alice", Actor.user("alice"),
-                               "trying another app")
+    runtime.ledger.deauthorize(token.client_id, "alice", Actor.user("alice"), "trying another app")
     project(runtime)
     link = failed(explain(runtime, token))
     assert (link.event_type, link.position, link.reason) == (
-        "Grant.Deauthorized", ended.position, "lost my phone")
+        "Grant.Deauthorized",
+        ended.position,
+        "lost my phone",
+    )
 
 
 def test_failed_link_of_a_disabled_apps_token_is_the_disabling(runtime: Runtime) -> None:
@@ -237,14 +266,17 @@ def test_failed_link_of_a_retired_scope_is_the_retirement(runtime: Runtime) -> N
     project(runtime)
     link = failed(explain(runtime, token))
     assert (link.event_type, link.aggregate_id) == (
-        "ScopeCatalogue.ScopeRetired", SCOPE_CATALOGUE_ID.hex)
+        "ScopeCatalogue.ScopeRetired",
+        SCOPE_CATALOGUE_ID.hex,
+    )
     assert link.reason == "April 2018: likes switched off"
 
 
 def test_failed_link_of_a_removed_sandbox_user_is_the_removal(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes")
-    runtime.ledger.remove_sandbox_user(token.client_id, "alice",
-                                       Actor.developer(token.app.owner), "testing is over")
+    runtime.ledger.remove_sandbox_user(
+        token.client_id, "alice", Actor.developer(token.app.owner), "testing is over"
+    )
     project(runtime)
     link = failed(explain(runtime, token))
     assert (link.event_type, link.aggregate_id) == ("App.SandboxUserRemoved", token.client_id)
@@ -259,8 +291,9 @@ def test_failed_link_of_a_scope_not_in_the_token_is_the_tokens_issue(runtime: Ru
 
 def test_failed_link_is_part_of_the_evidence(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes")
-    runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                reason="lost my phone")
+    runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
     explanation = explain(runtime, token)
     assert failed(explanation) in explanation.evidence
@@ -270,8 +303,9 @@ def test_explanation_as_of_before_a_revocation_leaves_the_revocation_out(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic likes")
-    revoked = runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                          reason="lost my phone")
+    revoked = runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
     explanation = explain(runtime, token, as_of=revoked.position - 1)
     assert explanation.decision.allowed

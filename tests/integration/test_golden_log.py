@@ -41,8 +41,9 @@ def golden(ledger_env: dict[str, str]) -> Iterator[Runtime]:
     """The ledger and its read models on a store holding the golden rows, and nothing else; its
     clock an hour past the golden log's last command."""
     clock = Clock(datetime.fromisoformat(EXPECTED["clock"]) + timedelta(hours=1))
-    runtime = open_runtime_on(ledger_env, secret_key=GOLDEN_SECRET_KEY, clock=clock,
-                              run_projector=False)
+    runtime = open_runtime_on(
+        ledger_env, secret_key=GOLDEN_SECRET_KEY, clock=clock, run_projector=False
+    )
     try:
         ids = insert_rows(runtime.ledger.recorder, ROWS)
         assert ids == [row.notification_id for row in ROWS], "the rows moved in the log"
@@ -88,8 +89,9 @@ def test_projecting_the_golden_log_gives_its_recorded_read_models(golden: Runtim
 def test_a_token_of_the_golden_log_can_be_revoked_on_top_of_it(golden: Runtime) -> None:
     token_id = UUID(EXPECTED["names"]["token_active"])
 
-    written = golden.ledger.revoke_token(Actor.platform("ops"), token_id=token_id,
-                                         reason="revoked after the golden log")
+    written = golden.ledger.revoke_token(
+        Actor.platform("ops"), token_id=token_id, reason="revoked after the golden log"
+    )
 
     assert written.position == EXPECTED["events"] + 1
     assert golden.ledger.token_by_id(token_id).revoked
@@ -102,12 +104,18 @@ def test_an_app_of_the_golden_log_issues_a_token_to_its_sandbox_user(golden: Run
     client secret derived from the stored nonce, work on the replayed grant."""
     client_id = EXPECTED["names"]["app_printer"]
     ledger = golden.ledger
-    code = ledger.authorize(client_id=client_id, username="bob",
-                            redirect_uri="https://printer.example/callback", scope="basic").code
+    code = ledger.authorize(
+        client_id=client_id,
+        username="bob",
+        redirect_uri="https://printer.example/callback",
+        scope="basic",
+    ).code
 
     issued = ledger.exchange_code(
-        client_id=client_id, client_secret=ledger.client_signing_secret(client_id),
-        redirect_uri="https://printer.example/callback", code=code,
+        client_id=client_id,
+        client_secret=ledger.client_signing_secret(client_id),
+        redirect_uri="https://printer.example/callback",
+        code=code,
     )
 
     assert issued.scopes == ("basic",)

@@ -67,8 +67,11 @@ def shape(ledger: Ledger) -> list[tuple[str, int, int]]:
     which aggregate (numbered by first appearance) and its version."""
     numbers: dict[UUID, int] = {}
     return [
-        (type(e).__qualname__, numbers.setdefault(e.originator_id, len(numbers)),
-         e.originator_version)
+        (
+            type(e).__qualname__,
+            numbers.setdefault(e.originator_id, len(numbers)),
+            e.originator_version,
+        )
         for _, e in decoded(ledger)
     ]
 
@@ -126,9 +129,7 @@ def test_events_are_stored_in_the_order_the_commands_made_them(runtime: Runtime)
     assert positions == list(range(1, len(positions) + 1))
 
 
-def test_the_same_seed_makes_the_same_history(
-    ledger: Ledger, tmp_path: Path
-) -> None:
+def test_the_same_seed_makes_the_same_history(ledger: Ledger, tmp_path: Path) -> None:
     first = generate_log(ledger, N, seed=5, sample_tokens=5)
     # Again, on a fresh SQLite file: the history depends on the seed, not on the store.
     other = Ledger(sqlite_env(tmp_path / "again.sqlite"), secret_key=TEST_SECRET_KEY)
@@ -166,10 +167,15 @@ def test_tokens_check_as_reported_once_projected(runtime: Runtime) -> None:
     live = [app for app in result.apps if app.mode == "live" and not app.disabled]
     assert live
     issued = runtime.ledger.exchange_code(
-        client_id=live[0].client_id, client_secret=live[0].client_secret,
+        client_id=live[0].client_id,
+        client_secret=live[0].client_secret,
         redirect_uri=live[0].redirect_uri,
-        code=runtime.ledger.authorize(client_id=live[0].client_id, username=result.usernames[0],
-                                      redirect_uri=live[0].redirect_uri, scope="basic").code,
+        code=runtime.ledger.authorize(
+            client_id=live[0].client_id,
+            username=result.usernames[0],
+            redirect_uri=live[0].redirect_uri,
+            scope="basic",
+        ).code,
     )
     runtime.acknowledge(issued.position)
     assert runtime.read_model.check(issued.access_token, "basic").allowed
@@ -195,9 +201,14 @@ def test_a_refused_command_leaves_no_half_change_behind(ledger: Ledger) -> None:
     batched.register_user("owner", "Owner", None, Actor.user("owner"))
     batched.register_user("busy", "Busy", None, Actor.user("busy"))
     apps = [
-        batched.register_app(owner="owner", name=f"App {i}", description="d",
-                             website="https://a.example", redirect_uris=["https://a.example/cb"],
-                             actor=Actor.developer("owner")).client_id
+        batched.register_app(
+            owner="owner",
+            name=f"App {i}",
+            description="d",
+            website="https://a.example",
+            redirect_uris=["https://a.example/cb"],
+            actor=Actor.developer("owner"),
+        ).client_id
         for i in range(6)
     ]
     for client_id in apps:

@@ -27,11 +27,9 @@ if TYPE_CHECKING:
     from infrastructure.runtime import Runtime
 
 
-def holders(runtime: Runtime, client_id: str, scope: str = "likes",
-            **kwargs: object) -> list[str]:
+def holders(runtime: Runtime, client_id: str, scope: str = "likes", **kwargs: object) -> list[str]:
     """The usernames listed, in the order given."""
-    return [h["username"] for h in
-            runtime.read_model.token_holders(client_id, scope, **kwargs)]  # type: ignore[arg-type]
+    return [h["username"] for h in runtime.read_model.token_holders(client_id, scope, **kwargs)]  # type: ignore[arg-type]
 
 
 def revoke(runtime: Runtime, token: TokenSetup) -> int:
@@ -144,8 +142,9 @@ def test_token_holders_of_a_sandbox_app_leave_out_a_removed_sandbox_user(
 ) -> None:
     alice = sandbox_token(runtime, "basic likes")
     token_for(runtime, alice.app, "bert", "basic likes", sandbox_user=True)
-    runtime.ledger.remove_sandbox_user(alice.client_id, "alice",
-                                       Actor.developer(alice.app.owner), "testing is over")
+    runtime.ledger.remove_sandbox_user(
+        alice.client_id, "alice", Actor.developer(alice.app.owner), "testing is over"
+    )
     project(runtime)
     assert holders(runtime, alice.client_id) == ["bert"]
 
@@ -201,8 +200,7 @@ def test_user_authorizations_as_of_before_deauthorization_show_the_app(
 ) -> None:
     app = live_app(runtime, approved=["likes"])
     token_for(runtime, app, "bob", "basic likes")
-    deauthorized = runtime.ledger.deauthorize(app.client_id, "bob", Actor.user("bob"),
-                                              "no longer")
+    deauthorized = runtime.ledger.deauthorize(app.client_id, "bob", Actor.user("bob"), "no longer")
     project(runtime)
     assert runtime.read_model.user_authorizations("bob", as_of=deauthorized.position - 1) == {
         app.client_id: ["basic", "likes"]
@@ -253,8 +251,9 @@ def test_user_authorizations_as_of_before_the_user_registered_raise_user_not_fou
     runtime: Runtime,
 ) -> None:
     sandbox_token(runtime, "basic")
-    registered = runtime.ledger.register_user("late_comer", "Late Comer", None,
-                                              Actor.user("late_comer"))
+    registered = runtime.ledger.register_user(
+        "late_comer", "Late Comer", None, Actor.user("late_comer")
+    )
     project(runtime)
     with pytest.raises(UserNotFoundError):
         runtime.read_model.user_authorizations("late_comer", as_of=registered.position - 1)

@@ -141,7 +141,8 @@ def test_an_aggregate_evicted_during_the_read_is_read_whole(
     ledger_env: dict[str, str], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small = Ledger(
-        env={**ledger_env, "AGGREGATE_CACHE_MAXSIZE": "50"}, secret_key=TEST_SECRET_KEY,
+        env={**ledger_env, "AGGREGATE_CACHE_MAXSIZE": "50"},
+        secret_key=TEST_SECRET_KEY,
         clock=clock,
     )
     try:

@@ -63,7 +63,8 @@ user = st.integers(min_value=0, max_value=3)
 # Mostly scopes that some app is approved for (or whose applications the prelude reopened).
 scope_list = st.lists(
     st.sampled_from(("basic", "basic", "public_content", "likes", "comments", "follower_list")),
-    max_size=2, unique=True,
+    max_size=2,
+    unique=True,
 )
 
 OTHER_COMMANDS = st.one_of(
@@ -71,8 +72,12 @@ OTHER_COMMANDS = st.one_of(
     st.tuples(st.just("join"), index, user),
     st.tuples(st.just("invite"), index, user),
     st.tuples(st.just("remove_sandbox_user"), index, user, st.booleans()),
-    st.tuples(st.just("review"), index, st.sampled_from(REVIEW_REQUESTS),
-              st.lists(st.booleans(), min_size=2, max_size=2)),
+    st.tuples(
+        st.just("review"),
+        index,
+        st.sampled_from(REVIEW_REQUESTS),
+        st.lists(st.booleans(), min_size=2, max_size=2),
+    ),
     st.tuples(st.just("decide"), index, st.sampled_from(SCOPES), st.booleans()),
     st.tuples(st.just("go_live"), index),
     st.tuples(st.just("return_to_sandbox"), index),
@@ -105,9 +110,17 @@ ENDING_TOKENS = st.one_of(
     st.tuples(st.just("accept"), index, user),
 )
 HISTORIES = st.lists(
-    st.one_of(MAKING_TOKENS, MAKING_TOKENS, MAKING_TOKENS, ENDING_TOKENS, ENDING_TOKENS,
-              OTHER_COMMANDS, OTHER_COMMANDS),
-    min_size=20, max_size=40,
+    st.one_of(
+        MAKING_TOKENS,
+        MAKING_TOKENS,
+        MAKING_TOKENS,
+        ENDING_TOKENS,
+        ENDING_TOKENS,
+        OTHER_COMMANDS,
+        OTHER_COMMANDS,
+    ),
+    min_size=20,
+    max_size=40,
 ).map(lambda drawn: DRAWN_PRELUDE + drawn)
 BATCH_SIZES = st.sampled_from((1, 2, 3, 5, 500))
 
@@ -126,8 +139,7 @@ def outcome(decision: Decision) -> tuple[bool, Mode, Reason | None]:
 
 
 def describe(runtime: Runtime, position: int, token: IssuedToken | None, scope: str) -> str:
-    events = runtime.ledger.recorder.select_notifications(start=position, limit=1,
-                                                         stop=position)
+    events = runtime.ledger.recorder.select_notifications(start=position, limit=1, stop=position)
     event = events[0].topic.rsplit(":", 1)[-1] if events else "no event"
     who = f"{token.username}'s token for {token.client_id[:8]}" if token else "a stranger"
     return f"at position {position} ({event}), {who}, scope {scope}"
@@ -155,17 +167,18 @@ def assert_read_models_match_aggregates(
             if not (thorough or issued or position % 10 == 0):
                 continue
             for scope in SCOPES:
-                expected = (replay.facts(token.token_id, scope) if token
-                            else CheckFacts(token_found=False))
+                expected = (
+                    replay.facts(token.token_id, scope) if token else CheckFacts(token_found=False)
+                )
                 if thorough:
                     found = read_model.token_facts(access_token, scope, position).facts
-                    assert comparable(found, scope) == comparable(expected, scope), (
-                        describe(runtime, position, token, scope)
+                    assert comparable(found, scope) == comparable(expected, scope), describe(
+                        runtime, position, token, scope
                     )
                 decision = read_model.check(access_token, scope, as_of=position)
                 assert decision.position == position
-                assert outcome(decision) == outcome(decide(expected, scope)), (
-                    describe(runtime, position, token, scope)
+                assert outcome(decision) == outcome(decide(expected, scope)), describe(
+                    runtime, position, token, scope
                 )
                 seen.add(outcome(decision))
     assert replay.events_applied > 0
@@ -173,12 +186,17 @@ def assert_read_models_match_aggregates(
 
 
 def open_sqlite_runtime(folder: str, clock: Clock) -> Runtime:
-    return open_runtime_on(sqlite_env(Path(folder) / "ledger.sqlite"),
-                           secret_key=TEST_SECRET_KEY, clock=clock, run_projector=False)
+    return open_runtime_on(
+        sqlite_env(Path(folder) / "ledger.sqlite"),
+        secret_key=TEST_SECRET_KEY,
+        clock=clock,
+        run_projector=False,
+    )
 
 
-def run_and_project(runtime: Runtime, clock: Clock, commands: list[tuple[Any, ...]],
-                    batch_size: int) -> History:
+def run_and_project(
+    runtime: Runtime, clock: Clock, commands: list[tuple[Any, ...]], batch_size: int
+) -> History:
     """Runs the history, projecting whenever it says so with a projector of that batch size,
     and once more at the end."""
     ledger = runtime.ledger

@@ -48,9 +48,19 @@ from tests.support.aggregate_facts import LONG_HISTORY, PRELUDE, History
 from tests.support.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_KEYS = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "AGGREGATE_CACHE_MAXSIZE", "POSTGRES_DBNAME",
-            "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD",
-            "POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "CREATE_TABLE")
+ENV_KEYS = (
+    "PERSISTENCE_MODULE",
+    "SQLITE_DBNAME",
+    "AGGREGATE_CACHE_MAXSIZE",
+    "POSTGRES_DBNAME",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_SCHEMA",
+    "POSTGRES_POOL_SIZE",
+    "CREATE_TABLE",
+)
 TAKEOVER_SECONDS = 5.0
 
 
@@ -72,10 +82,12 @@ def opened() -> Iterator[Callable[..., Runtime]]:
     """Opens runtimes ("processes") on one store, and closes every one after the test."""
     runtimes: list[Runtime] = []
 
-    def open_(env: dict[str, str], *, run_projector: bool = False,
-              clock: Clock | None = None) -> Runtime:
-        runtime = open_runtime_on(env, secret_key=TEST_SECRET_KEY, clock=clock or Clock(),
-                                  run_projector=run_projector)
+    def open_(
+        env: dict[str, str], *, run_projector: bool = False, clock: Clock | None = None
+    ) -> Runtime:
+        runtime = open_runtime_on(
+            env, secret_key=TEST_SECRET_KEY, clock=clock or Clock(), run_projector=run_projector
+        )
         runtimes.append(runtime)
         return runtime
 
@@ -87,8 +99,11 @@ def opened() -> Iterator[Callable[..., Runtime]]:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def write_history(ledger: Ledger, commands: list[tuple[Any, ...]] = LONG_HISTORY,
-                  on_project: Callable[[], Any] | None = None) -> History:
+def write_history(
+    ledger: Ledger,
+    commands: list[tuple[Any, ...]] = LONG_HISTORY,
+    on_project: Callable[[], Any] | None = None,
+) -> History:
     history = History(ledger, Clock(), on_project=on_project).run(commands)
     assert history.tokens
     return history
@@ -156,8 +171,9 @@ def test_a_projector_that_crashed_mid_batch_is_resumed_with_every_event_applied_
     ledger = runtime.ledger
     write_history(ledger)
     positions = stored_positions(ledger)
-    crashing = Projector(ledger.recorder, CrashingMapper(ledger.mapper, fail_after), runtime.db,
-                         batch_size=10)
+    crashing = Projector(
+        ledger.recorder, CrashingMapper(ledger.mapper, fail_after), runtime.db, batch_size=10
+    )
 
     with pytest.raises(Crash):
         crashing.catch_up()
@@ -225,8 +241,9 @@ def test_a_projector_left_behind_by_a_rival_is_refused_instead_of_applying_twice
     assert_exactly_once(runtime)
 
 
-def catch_up_despite_rivals(projector: Projector, target: int, start: threading.Barrier,
-                            outcomes: list[BaseException | str]) -> None:
+def catch_up_despite_rivals(
+    projector: Projector, target: int, start: threading.Barrier, outcomes: list[BaseException | str]
+) -> None:
     """Projects up to ``target``, retrying when the rival got a batch in first."""
     deadline = time.monotonic() + 30
     try:
@@ -251,18 +268,24 @@ def test_two_projectors_racing_from_threads_apply_every_event_once(
     history = write_history(ledger)
     # Something projected already, so both rivals start from a tracked position.
     Projector(ledger.recorder, ledger.mapper, runtime.db, batch_size=5).catch_up()
-    history.run([("authorize", 0, 0, ["basic"], True)] * 30
-                + [("revoke", i, "platform") for i in range(0, 40, 3)])
+    history.run(
+        [("authorize", 0, 0, ["basic"], True)] * 30
+        + [("revoke", i, "platform") for i in range(0, 40, 3)]
+    )
     target = ledger.position()
 
     databases = [Database.from_env(ledger_env) for _ in range(2)]
     try:
-        rivals = [Projector(ledger.recorder, ledger.mapper, db, batch_size=size)
-                  for db, size in zip(databases, (1, 2), strict=True)]
+        rivals = [
+            Projector(ledger.recorder, ledger.mapper, db, batch_size=size)
+            for db, size in zip(databases, (1, 2), strict=True)
+        ]
         outcomes: list[BaseException | str] = []
         start = threading.Barrier(2, timeout=10)
-        threads = [threading.Thread(target=catch_up_despite_rivals,
-                                    args=(p, target, start, outcomes)) for p in rivals]
+        threads = [
+            threading.Thread(target=catch_up_despite_rivals, args=(p, target, start, outcomes))
+            for p in rivals
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -307,8 +330,7 @@ def test_two_projectors_racing_on_empty_read_models_one_is_refused_with_a_confli
             outcomes.append(exc)
 
     try:
-        rivals = [Projector(ledger.recorder, ledger.mapper, db, batch_size=5)
-                  for db in databases]
+        rivals = [Projector(ledger.recorder, ledger.mapper, db, batch_size=5) for db in databases]
         threads = [threading.Thread(target=project, args=(p,)) for p in rivals]
         for thread in threads:
             thread.start()
@@ -347,8 +369,9 @@ def test_a_revocation_once_acknowledged_stays_denied_while_the_models_are_rebuil
     token = history.tokens[0]
     assert runtime.acknowledge(ledger.position())
     assert runtime.read_model.check(token.access_token, "basic").allowed
-    revoked = ledger.revoke_token(Actor.user(token.username), access_token=token.access_token,
-                                  reason="stolen").position
+    revoked = ledger.revoke_token(
+        Actor.user(token.username), access_token=token.access_token, reason="stolen"
+    ).position
     runtime.acknowledge(revoked)
     assert not runtime.read_model.check(token.access_token, "basic").allowed
 
@@ -368,8 +391,10 @@ def test_a_revocation_once_acknowledged_stays_denied_while_the_models_are_rebuil
     checker = threading.Thread(target=check_from_another_process)
     checker.start()
     try:
-        rebuild(Projector(ledger.recorder, ledger.mapper, runtime.db, batch_size=5),
-                lambda _applied: time.sleep(0.05))
+        rebuild(
+            Projector(ledger.recorder, ledger.mapper, runtime.db, batch_size=5),
+            lambda _applied: time.sleep(0.05),
+        )
     finally:
         rebuilding.clear()
         checker.join(10)
@@ -383,8 +408,9 @@ def test_a_revocation_once_acknowledged_stays_denied_while_the_models_are_rebuil
 REBUILD_SECONDS = 10.0
 
 
-def idle_service_with_a_token(env: dict[str, str], opened: Callable[..., Runtime]
-                              ) -> tuple[Runtime, Any]:
+def idle_service_with_a_token(
+    env: dict[str, str], opened: Callable[..., Runtime]
+) -> tuple[Runtime, Any]:
     """A service process whose projector has projected every event and waits for more."""
     service = opened(env, run_projector=True)
     history = write_history(service.ledger, [*PRELUDE, ("authorize", 0, 0, ["basic"], True)])
@@ -400,8 +426,9 @@ def rebuild_as_the_cli_does(env: dict[str, str], opened: Callable[..., Runtime])
 
     def run() -> None:
         try:
-            answers.append(rebuild(operator.projector, lambda _applied: None,
-                                   timeout=3 * REBUILD_SECONDS))
+            answers.append(
+                rebuild(operator.projector, lambda _applied: None, timeout=3 * REBUILD_SECONDS)
+            )
         except BaseException as exc:  # reported below
             answers.append(exc)
 
@@ -483,12 +510,16 @@ def test_read_models_reset_under_an_idle_service_are_projected_again_without_a_w
 
 
 def run_cli(*args: str, sqlite_path: Path) -> str:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LEDGER_") and k not in ENV_KEYS}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_") and k not in ENV_KEYS}
     env["LEDGER_SQLITE_PATH"] = str(sqlite_path)
     done = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
         [str(ROOT / ".venv" / "bin" / "ledger"), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -496,11 +527,13 @@ def run_cli(*args: str, sqlite_path: Path) -> str:
 
 def test_the_cli_rebuild_and_checksum_agree_on_a_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
-    runtime = open_runtime_on(sqlite_env(path), secret_key=TEST_SECRET_KEY, clock=Clock(),
-                              run_projector=False)
+    runtime = open_runtime_on(
+        sqlite_env(path), secret_key=TEST_SECRET_KEY, clock=Clock(), run_projector=False
+    )
     try:
-        projector = Projector(runtime.ledger.recorder, runtime.ledger.mapper, runtime.db,
-                              batch_size=3)
+        projector = Projector(
+            runtime.ledger.recorder, runtime.ledger.mapper, runtime.db, batch_size=3
+        )
         write_history(runtime.ledger, on_project=projector.catch_up)
         projector.catch_up()
         expected = checksum(runtime.db)
@@ -556,7 +589,8 @@ def test_one_runner_leads_at_a_time_and_the_other_takes_over_when_it_stops(
 
     token = history.tokens[-1]
     revoked = writer_process.ledger.revoke_token(
-        Actor.user(token.username), access_token=token.access_token, reason="done").position
+        Actor.user(token.username), access_token=token.access_token, reason="done"
+    ).position
     assert writer_process.read_model.wait_for(revoked) >= revoked
     decision = writer_process.read_model.check(token.access_token, "basic")
     assert decision.denial is not None
@@ -615,8 +649,9 @@ def test_a_stopping_leader_stops_saying_it_leads_before_another_can_lead(
             both_leading.set()
 
     real_connect = db.connect  # type: ignore[attr-defined]
-    monkeypatch.setattr(db, "connect",
-                        lambda **kw: SlowUnlockConnection(real_connect(**kw), after_unlock))
+    monkeypatch.setattr(
+        db, "connect", lambda **kw: SlowUnlockConnection(real_connect(**kw), after_unlock)
+    )
     first.start()
     wait_until(first.is_leader.is_set, TAKEOVER_SECONDS, "the first runner leading")
     standby = runner_on(pg_env, opened)
@@ -644,12 +679,15 @@ while True:
 
 
 def start_child_projector(postgres_url: str, schema: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LEDGER_") and k not in ENV_KEYS}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_") and k not in ENV_KEYS}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(  # noqa: S603 - this interpreter, our own script
         [sys.executable, "-c", CHILD, postgres_url, schema],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -674,7 +712,9 @@ def wait_for_line(process: subprocess.Popen[str], expected: str, timeout: float)
 
 @pytest.mark.postgres
 def test_a_killed_leader_process_is_replaced_within_seconds_with_no_gap(
-    postgres_url: str, postgres_schema: str, pg_env: dict[str, str],
+    postgres_url: str,
+    postgres_schema: str,
+    pg_env: dict[str, str],
     opened: Callable[..., Runtime],
 ) -> None:
     this_process = opened(pg_env)  # creates the tables before the child starts
@@ -730,8 +770,11 @@ def test_after_acknowledge_returns_every_process_denies_the_revoked_token(
 ) -> None:
     """Revoke in one process, acknowledge, and the very next check anywhere is denied."""
     leader = opened(pg_env, run_projector=True)
-    wait_until(lambda: leader.runner is not None and leader.runner.is_leader.is_set(),
-               TAKEOVER_SECONDS, "the runner leading")
+    wait_until(
+        lambda: leader.runner is not None and leader.runner.is_leader.is_set(),
+        TAKEOVER_SECONDS,
+        "the runner leading",
+    )
     other = opened(pg_env, run_projector=True)  # another service process, standing by
     history = write_history(other.ledger, PRELUDE)
     app, owner = history.apps[0]
@@ -741,8 +784,10 @@ def test_after_acknowledge_returns_every_process_denies_the_revoked_token(
         writes, reads = pairs[trial % 2]
         username = ("ann", "cat")[trial // 2 % 2]
         authorized = writes.ledger.authorize(
-            client_id=app.client_id, username=username,
-            redirect_uri="https://client.example/callback", scope="basic",
+            client_id=app.client_id,
+            username=username,
+            redirect_uri="https://client.example/callback",
+            scope="basic",
             response_type="token",
         )
         assert authorized.access_token is not None

@@ -38,8 +38,12 @@ def missing(decision: Decision) -> tuple[str, str, int, str]:
     assert not decision.allowed
     assert decision.denial is not None
     assert decision.denial.reason is Reason.SCOPE_NOT_IN_TOKEN
-    return (decision.scope, decision.denial.error_type, decision.denial.http_status,
-            decision.denial.message)
+    return (
+        decision.scope,
+        decision.denial.error_type,
+        decision.denial.http_status,
+        decision.denial.message,
+    )
 
 
 def refused_for(scope: str) -> tuple[str, str, int, str]:
@@ -85,8 +89,9 @@ def test_own_profile_by_id_needs_only_basic(runtime: Runtime) -> None:
 
 def test_own_recent_media_by_id_needs_only_basic(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    decision = runtime.read_model.gate(token.access_token, "GET",
-                                       f"/users/{token.user_id}/media/recent")
+    decision = runtime.read_model.gate(
+        token.access_token, "GET", f"/users/{token.user_id}/media/recent"
+    )
     assert decision.allowed
 
 
@@ -110,8 +115,9 @@ def test_liking_media_with_likes_and_public_content_is_allowed(runtime: Runtime)
 
 def test_liking_someone_elses_media_is_refused_without_public_content(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes")
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=OTHER_USER)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=OTHER_USER
+    )
     assert missing(decision) == refused_for("public_content")
 
 
@@ -125,8 +131,9 @@ def test_liking_media_of_an_unknown_owner_is_refused_without_public_content(
 
 def test_liking_own_media_needs_only_likes(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes")
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=token.user_id)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=token.user_id
+    )
     assert decision.allowed
     assert decision.scope == "likes"
 
@@ -141,8 +148,9 @@ def test_unliking_someone_elses_media_is_refused_without_public_content(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic likes")
-    decision = runtime.read_model.gate(token.access_token, "DELETE", "/media/1/likes",
-                                       resource_owner=OTHER_USER)
+    decision = runtime.read_model.gate(
+        token.access_token, "DELETE", "/media/1/likes", resource_owner=OTHER_USER
+    )
     assert missing(decision) == refused_for("public_content")
 
 
@@ -168,8 +176,7 @@ def test_v1_prefixed_path_and_query_string_are_gated_like_the_bare_path(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic")
-    decision = runtime.read_model.gate(token.access_token, "GET",
-                                       "/v1/users/self?access_token=x")
+    decision = runtime.read_model.gate(token.access_token, "GET", "/v1/users/self?access_token=x")
     assert decision.allowed
     assert decision.scope == "basic"
 
@@ -179,13 +186,17 @@ def test_v1_prefixed_path_and_query_string_are_gated_like_the_bare_path(
 
 def test_gate_refuses_a_revoked_token_as_invalid(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                reason="lost my phone")
+    runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
     decision = runtime.read_model.gate(token.access_token, "GET", "/users/self")
     assert decision.denial is not None
     assert (decision.denial.reason, decision.denial.error_type, decision.denial.message) == (
-        Reason.TOKEN_REVOKED, "OAuthAccessTokenException", "The access_token provided is invalid.")
+        Reason.TOKEN_REVOKED,
+        "OAuthAccessTokenException",
+        "The access_token provided is invalid.",
+    )
 
 
 def test_gate_refuses_an_unknown_token_as_invalid(runtime: Runtime) -> None:
@@ -203,19 +214,28 @@ def test_gate_refuses_an_endpoint_the_live_approval_does_not_cover(runtime: Runt
     decision = runtime.read_model.gate(token.access_token, "GET", "/tags/x/media/recent")
     assert decision.mode is Mode.LIVE
     assert decision.denial is not None
-    assert (decision.denial.reason, decision.denial.error_type, decision.denial.http_status,
-            decision.denial.message) == (
-        Reason.NOT_APPROVED, "OAuthPermissionsException", 400,
-        "This client has not been approved to access this resource.")
+    assert (
+        decision.denial.reason,
+        decision.denial.error_type,
+        decision.denial.http_status,
+        decision.denial.message,
+    ) == (
+        Reason.NOT_APPROVED,
+        "OAuthPermissionsException",
+        400,
+        "This client has not been approved to access this resource.",
+    )
 
 
 def test_gate_as_of_before_a_revocation_is_allowed(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic")
-    revoked = runtime.ledger.revoke_token(Actor.user("alice"), access_token=token.access_token,
-                                          reason="lost my phone")
+    revoked = runtime.ledger.revoke_token(
+        Actor.user("alice"), access_token=token.access_token, reason="lost my phone"
+    )
     project(runtime)
-    decision = runtime.read_model.gate(token.access_token, "GET", "/users/self",
-                                       as_of=revoked.position - 1)
+    decision = runtime.read_model.gate(
+        token.access_token, "GET", "/users/self", as_of=revoked.position - 1
+    )
     assert decision.allowed
     assert decision.position == revoked.position - 1
 
@@ -226,20 +246,29 @@ def test_gate_as_of_before_a_revocation_is_allowed(runtime: Runtime) -> None:
 def data_owner_refusal(decision: Decision) -> tuple[Reason, str, int, str]:
     assert not decision.allowed
     assert decision.denial is not None
-    return (decision.denial.reason, decision.denial.error_type, decision.denial.http_status,
-            decision.denial.message)
+    return (
+        decision.denial.reason,
+        decision.denial.error_type,
+        decision.denial.http_status,
+        decision.denial.message,
+    )
 
 
-DATA_OWNER_REFUSED = (Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
-                      "The requested user is not a sandbox user of this client")
+DATA_OWNER_REFUSED = (
+    Reason.DATA_OWNER_NOT_SANDBOX_USER,
+    "OAuthForbiddenException",
+    403,
+    "The requested user is not a sandbox user of this client",
+)
 
 
 def test_sandbox_app_liking_media_of_a_user_outside_its_sandbox_is_forbidden(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic likes public_content")
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=OTHER_USER)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=OTHER_USER
+    )
     assert data_owner_refusal(decision) == DATA_OWNER_REFUSED
 
 
@@ -247,15 +276,17 @@ def test_sandbox_app_reading_a_profile_outside_its_sandbox_is_forbidden(
     runtime: Runtime,
 ) -> None:
     token = sandbox_token(runtime, "basic public_content")
-    decision = runtime.read_model.gate(token.access_token, "GET",
-                                       f"/users/{OTHER_USER}/media/recent")
+    decision = runtime.read_model.gate(
+        token.access_token, "GET", f"/users/{OTHER_USER}/media/recent"
+    )
     assert data_owner_refusal(decision) == DATA_OWNER_REFUSED
 
 
 def test_sandbox_app_liking_media_of_another_sandbox_user_is_allowed(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes public_content")
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=user_id(token.app.owner).hex)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=user_id(token.app.owner).hex
+    )
     assert decision.allowed
 
 
@@ -272,8 +303,9 @@ def test_sandbox_app_is_forbidden_a_users_data_once_they_leave_its_sandbox(
 
 def test_missing_scope_is_refused_before_whose_data_it_is(runtime: Runtime) -> None:
     token = sandbox_token(runtime, "basic likes")
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=OTHER_USER)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=OTHER_USER
+    )
     assert missing(decision) == refused_for("public_content")
 
 
@@ -282,6 +314,7 @@ def test_live_app_may_use_the_data_of_any_user(runtime: Runtime) -> None:
     approve_scopes(runtime, token.app, ["likes", "public_content"])
     runtime.ledger.go_live(token.client_id, Actor.developer(token.app.owner))
     project(runtime)
-    decision = runtime.read_model.gate(token.access_token, "POST", "/media/1/likes",
-                                       resource_owner=OTHER_USER)
+    decision = runtime.read_model.gate(
+        token.access_token, "POST", "/media/1/likes", resource_owner=OTHER_USER
+    )
     assert (decision.mode, decision.allowed) == (Mode.LIVE, True)

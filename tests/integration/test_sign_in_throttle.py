@@ -170,8 +170,11 @@ def test_concurrent_attempts_from_several_processes_let_no_more_than_the_limit_t
     limit is counted and let through, every other attempt is refused."""
     now = clock()
     start = threading.Barrier(THREADS)
-    with (other_process(ledger_env) as a, other_process(ledger_env) as b,
-          other_process(ledger_env) as c):
+    with (
+        other_process(ledger_env) as a,
+        other_process(ledger_env) as b,
+        other_process(ledger_env) as c,
+    ):
         throttles = [runtime.sign_in_throttle, a, b, c]
 
         def attempt(i: int) -> str:
@@ -202,7 +205,8 @@ def test_an_attempt_on_a_locked_username_is_refused_and_not_counted(
 
     assert refused.value.retry_after == LOCKOUT.total_seconds() - MINUTE
     assert runtime.sign_in_throttle.attempts("alice") == SignInAttempts(
-        MAX_FAILURES, clock() - timedelta(seconds=MINUTE), clock() - timedelta(seconds=MINUTE))
+        MAX_FAILURES, clock() - timedelta(seconds=MINUTE), clock() - timedelta(seconds=MINUTE)
+    )
 
 
 def test_the_store_ends_a_lock_when_the_policy_does(runtime: Runtime, clock: Clock) -> None:
@@ -265,16 +269,20 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 def burst_of_wrong_guesses(
-    runtime: Runtime, ledger_env: dict[str, str], held: HeldChecks,
+    runtime: Runtime,
+    ledger_env: dict[str, str],
+    held: HeldChecks,
     then: Callable[[list[SignInThrottle]], str] | None = None,
 ) -> tuple[list[str], str | None]:
     """THREADS wrong passwords for alice at once, spread over several processes; once every one
     is either refused or being checked, ``then`` guesses too, and the held checks go on."""
-    with (other_process(ledger_env) as a, other_process(ledger_env) as b):
+    with other_process(ledger_env) as a, other_process(ledger_env) as b:
         throttles = [runtime.sign_in_throttle, a, b]
         with ThreadPoolExecutor(THREADS) as pool:
-            futures = [pool.submit(guess, runtime, throttles[i % len(throttles)], WRONG)
-                       for i in range(THREADS)]
+            futures = [
+                pool.submit(guess, runtime, throttles[i % len(throttles)], WRONG)
+                for i in range(THREADS)
+            ]
             try:
                 wait_until(lambda: len(held.checked) + sum(f.done() for f in futures) >= THREADS)
                 last = None if then is None else then(throttles)
@@ -297,8 +305,11 @@ def test_the_right_password_after_a_burst_of_wrong_ones_is_refused(
     runtime: Runtime, ledger_env: dict[str, str], held_checks: HeldChecks
 ) -> None:
     _, last = burst_of_wrong_guesses(
-        runtime, ledger_env, held_checks,
-        then=lambda throttles: guess(runtime, throttles[-1], PASSWORD))
+        runtime,
+        ledger_env,
+        held_checks,
+        then=lambda throttles: guess(runtime, throttles[-1], PASSWORD),
+    )
 
     assert last == REFUSED
     assert PASSWORD not in held_checks.checked

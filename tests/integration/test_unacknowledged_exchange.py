@@ -61,8 +61,10 @@ def replays_recorded(ledger: Ledger) -> list[str]:
     "lost_acknowledgement",
     [
         pytest.param(lambda: IntegrityError("duplicate key"), id="retried-insert-conflicts"),
-        pytest.param(lambda: OperationalError("server closed the connection"),
-                     id="connection-broke-after-commit"),
+        pytest.param(
+            lambda: OperationalError("server closed the connection"),
+            id="connection-broke-after-commit",
+        ),
     ],
 )
 def test_an_exchange_whose_commit_was_not_acknowledged_answers_its_active_token(

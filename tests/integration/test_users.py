@@ -140,19 +140,25 @@ def test_a_username_of_periods_only_is_refused(ledger: Ledger, username: str) ->
 
 def test_developer_key_in_another_case_reads_its_developers_app(ledger: Ledger) -> None:
     register_user(ledger, "dan")
-    key = ledger.create_api_key(name="dan laptop", role="developer", principal="Dan",
-                                actor=Actor.platform())
+    key = ledger.create_api_key(
+        name="dan laptop", role="developer", principal="Dan", actor=Actor.platform()
+    )
     app = ledger.register_app(
-        owner="Dan", name="Printer", description="Prints", website="https://p.example",
-        redirect_uris=[REDIRECT_URI], actor=ledger.api_key(key.id).actor,
+        owner="Dan",
+        name="Printer",
+        description="Prints",
+        website="https://p.example",
+        redirect_uris=[REDIRECT_URI],
+        actor=ledger.api_key(key.id).actor,
     )
     assert ledger.app_seen_by(ledger.api_key(key.id), app.client_id).owner_username == "dan"
 
 
 def test_developer_key_in_another_case_reads_its_developers_user(ledger: Ledger) -> None:
     register_user(ledger, "dan")
-    key = ledger.create_api_key(name="dan laptop", role="developer", principal="DAN",
-                                actor=Actor.platform())
+    key = ledger.create_api_key(
+        name="dan laptop", role="developer", principal="DAN", actor=Actor.platform()
+    )
     assert ledger.user_seen_by(ledger.api_key(key.id), "dan").username == "dan"
 
 

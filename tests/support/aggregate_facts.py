@@ -288,8 +288,7 @@ class History:
             code=code,
         )
         self.tokens.append(
-            IssuedToken(issued.access_token, issued.token_id, app.client_id,
-                        issued.user.username)
+            IssuedToken(issued.access_token, issued.token_id, app.client_id, issued.user.username)
         )
 
     def do_revoke(self, t: int, who: str) -> None:
@@ -328,8 +327,9 @@ class History:
         )
         self.reviews.append(created.id)
 
-    def do_review(self, a: int, request: tuple[str, tuple[str, ...]],
-                  approvals: Sequence[bool]) -> None:
+    def do_review(
+        self, a: int, request: tuple[str, tuple[str, ...]], approvals: Sequence[bool]
+    ) -> None:
         """Submits the app for review and decides every permission at once."""
         self.do_submit_review(a, request)
         for scope, approve in zip(request[1], approvals, strict=False):
@@ -339,7 +339,10 @@ class History:
         if not self.reviews:
             raise LedgerError("no review submitted yet")
         self.ledger.decide_review(
-            self.reviews[r % len(self.reviews)], scope, approve=approve, reason="r",
+            self.reviews[r % len(self.reviews)],
+            scope,
+            approve=approve,
+            reason="r",
             actor=REVIEWER,
         )
 
@@ -400,14 +403,21 @@ class History:
 # scenarios (the PostgreSQL runs, the projector's crash and leadership tests).
 PRELUDE: list[tuple[Any, ...]] = [
     *[("register_user", i) for i in range(len(USERS))],
-    ("register_app", 0), ("register_app", 1),
-    ("invite", 0, 2), ("accept", 0, 2),
+    ("register_app", 0),
+    ("register_app", 1),
+    ("invite", 0, 2),
+    ("accept", 0, 2),
     ("authorize", 0, 2, ["basic", "likes"], True),
-    ("authorize", 0, 0, ["basic"], False), ("exchange", 0),
-    ("policy", "reopen", "public_content"), ("policy", "reopen", "likes"),
+    ("authorize", 0, 0, ["basic"], False),
+    ("exchange", 0),
+    ("policy", "reopen", "public_content"),
+    ("policy", "reopen", "likes"),
     ("submit_review", 1, ("brands_and_advertisers", ("basic", "public_content"))),
-    ("decide", 0, "public_content", True), ("decide", 0, "basic", True), ("go_live", 1),
-    ("authorize", 1, 3, ["basic", "public_content"], False), ("exchange", 1),
+    ("decide", 0, "public_content", True),
+    ("decide", 0, "basic", True),
+    ("go_live", 1),
+    ("authorize", 1, 3, ["basic", "public_content"], False),
+    ("exchange", 1),
 ]
 
 # Users: ann 0, bob 1, cat 2, dan 3. App 0 (ann's) stays in sandbox with cat; app 1 (bob's) is
@@ -417,40 +427,70 @@ LONG_HISTORY: list[tuple[Any, ...]] = [
     *PRELUDE,
     ("register_user", 4),  # ann again: refused
     ("authorize", 1, 3, ["likes"], True),  # not approved for likes: refused
-    ("invite", 0, 3), ("authorize", 0, 3, [], True),  # invited, not accepted: refused
-    ("accept", 0, 3), ("authorize", 0, 3, ["comments", "basic"], True),  # T3 dan@0
-    ("authorize", 0, 2, ["comments"], False), ("exchange", 2),  # T4 cat@0
+    ("invite", 0, 3),
+    ("authorize", 0, 3, [], True),  # invited, not accepted: refused
+    ("accept", 0, 3),
+    ("authorize", 0, 3, ["comments", "basic"], True),  # T3 dan@0
+    ("authorize", 0, 2, ["comments"], False),
+    ("exchange", 2),  # T4 cat@0
     ("exchange", 2),  # replayed: refused, and T4 revoked
     ("project",),
-    ("revoke", 0, "user"), ("revoke", 0, "owner"),  # the second is refused
-    ("deauthorize", 0, 3), ("authorize", 0, 3, ["basic"], True),  # T5 dan@0; T3 stays dead
-    ("remove_sandbox_user", 0, 3), ("project",), ("invite", 0, 3), ("accept", 0, 3),
-    ("withdraw", 1, "public_content"), ("project",),
-    ("submit_review", 1, ("brands_and_advertisers", ("likes",))), ("decide", 1, "likes", True),
+    ("revoke", 0, "user"),
+    ("revoke", 0, "owner"),  # the second is refused
+    ("deauthorize", 0, 3),
+    ("authorize", 0, 3, ["basic"], True),  # T5 dan@0; T3 stays dead
+    ("remove_sandbox_user", 0, 3),
+    ("project",),
+    ("invite", 0, 3),
+    ("accept", 0, 3),
+    ("withdraw", 1, "public_content"),
+    ("project",),
+    ("submit_review", 1, ("brands_and_advertisers", ("likes",))),
+    ("decide", 1, "likes", True),
     ("submit_review", 1, ("brands_and_advertisers", ("basic", "public_content"))),
-    ("decide", 2, "public_content", False), ("decide", 2, "basic", True),
+    ("decide", 2, "public_content", False),
+    ("decide", 2, "basic", True),
     ("decide", 2, "basic", True),  # decided already: refused
     ("authorize", 1, 0, ["likes", "basic"], True),  # T6 ann@1, live
     ("authorize", 1, 2, ["likes"], False),  # code 3, cat@1
     ("policy", "retire", "likes"),
     ("exchange", 3),  # the code predates the retirement: refused
     ("authorize", 1, 2, ["likes"], True),  # retired: refused
-    ("disable", 1), ("authorize", 1, 0, [], True), ("project",), ("enable", 1),
+    ("disable", 1),
+    ("authorize", 1, 0, [], True),
+    ("project",),
+    ("enable", 1),
     ("withdraw", 1, None),  # app 1 unapproved: in sandbox, though switched live
     ("policy", "allow_live", "basic"),  # ... and live again, for every scope
-    ("go_live", 0), ("authorize", 0, 1, ["comments"], True),  # T8 bob@0, live
-    ("policy", "to_sandbox", "basic"), ("project",),
-    ("submit_review", 0, ("own_content", ("basic",))), ("decide", 3, "basic", True),
-    ("expire", 3), ("revoke", 5, "platform"), ("revoke", 6, "client"),
+    ("go_live", 0),
+    ("authorize", 0, 1, ["comments"], True),  # T8 bob@0, live
+    ("policy", "to_sandbox", "basic"),
+    ("project",),
+    ("submit_review", 0, ("own_content", ("basic",))),
+    ("decide", 3, "basic", True),
+    ("expire", 3),
+    ("revoke", 5, "platform"),
+    ("revoke", 6, "client"),
     ("revoke", 6, "owner"),  # refused
     ("deauthorize", 1, 0, True),
-    ("authorize", 0, 0, ["basic"], False), ("tick", 601), ("exchange", 4),  # expired: refused
-    ("authorize", 0, 0, ["basic"], False), ("deauthorize", 0, 0),
+    ("authorize", 0, 0, ["basic"], False),
+    ("tick", 601),
+    ("exchange", 4),  # expired: refused
+    ("authorize", 0, 0, ["basic"], False),
+    ("deauthorize", 0, 0),
     ("exchange", 5),  # deauthorized since the code: refused
-    ("authorize", 0, 0, ["basic"], False), ("exchange", 6),  # T9 ann@0
-    ("authorize", 0, 3, ["comments"], False), ("exchange", 7),  # T10 dan@0
-    ("security", 0, True), ("authorize", 0, 1, [], True), ("security", 0, False),
+    ("authorize", 0, 0, ["basic"], False),
+    ("exchange", 6),  # T9 ann@0
+    ("authorize", 0, 3, ["comments"], False),
+    ("exchange", 7),  # T10 dan@0
+    ("security", 0, True),
+    ("authorize", 0, 1, [], True),
+    ("security", 0, False),
     ("remove_sandbox_user", 0, 3, True),
-    ("policy", "retire", "basic"), ("withdraw", 0, "basic"), ("return_to_sandbox", 0),
-    ("policy", "allow_live", "basic"), ("go_live", 1), ("enable", 1),  # the last is refused
+    ("policy", "retire", "basic"),
+    ("withdraw", 0, "basic"),
+    ("return_to_sandbox", 0),
+    ("policy", "allow_live", "basic"),
+    ("go_live", 1),
+    ("enable", 1),  # the last is refused
 ]

@@ -134,8 +134,7 @@ def approve_scopes(runtime: Runtime, setup: AppSetup, scopes: Iterable[str]) -> 
     open_scope_applications(runtime.ledger, scopes)
     review_id = submit_review(runtime.ledger, setup.client_id, setup.owner, scopes)
     for scope in scopes:
-        runtime.ledger.decide_review(review_id, scope, approve=True, reason="fits",
-                                     actor=REVIEWER)
+        runtime.ledger.decide_review(review_id, scope, approve=True, reason="fits", actor=REVIEWER)
 
 
 def token_for(
@@ -156,8 +155,14 @@ def token_for(
     before = ledger.position()
     issued = exchange(ledger, setup.app, code)
     project(runtime)
-    return TokenSetup(issued.access_token, issued.token_id, setup, username,
-                      tuple(issued.scopes), issue_position(ledger, issued.token_id, before))
+    return TokenSetup(
+        issued.access_token,
+        issued.token_id,
+        setup,
+        username,
+        tuple(issued.scopes),
+        issue_position(ledger, issued.token_id, before),
+    )
 
 
 def issue_position(ledger: Ledger, token_id: UUID, after: int = 0) -> int:
@@ -166,8 +171,9 @@ def issue_position(ledger: Ledger, token_id: UUID, after: int = 0) -> int:
     for notification in ledger.recorder.select_notifications(
         start=after, limit=10_000, inclusive_of_start=False
     ):
-        if (notification.originator_id == token_id
-                and notification.topic.endswith("AccessToken.Issued")):
+        if notification.originator_id == token_id and notification.topic.endswith(
+            "AccessToken.Issued"
+        ):
             return int(notification.id)
     raise AssertionError(f"no AccessToken.Issued event for {token_id} after {after}")
 

@@ -61,8 +61,9 @@ class Api:
 
     # --- keys ---------------------------------------------------------------------------------
 
-    def bootstrap_key(self, role: KeyRole | str, principal: str | None = None,
-                      name: str | None = None) -> str:
+    def bootstrap_key(
+        self, role: KeyRole | str, principal: str | None = None, name: str | None = None
+    ) -> str:
         """A key made directly on the ledger, as the CLI makes the first admin key."""
         role = KeyRole(role)
         return self.ledger.create_api_key(
@@ -73,10 +74,10 @@ class Api:
         """A key created through the API by the admin."""
         return self.key_with_id(role, principal)[0]
 
-    def key_with_id(self, role: KeyRole | str, principal: str | None = None
-                    ) -> tuple[str, str]:
-        response = self.post("/v1/api-keys", {"name": f"{role} key", "role": str(role),
-                                              "principal": principal})
+    def key_with_id(self, role: KeyRole | str, principal: str | None = None) -> tuple[str, str]:
+        response = self.post(
+            "/v1/api-keys", {"name": f"{role} key", "role": str(role), "principal": principal}
+        )
         assert response.status_code == 201, response.text
         return response.json()["key"], response.json()["key_id"]
 
@@ -91,21 +92,25 @@ class Api:
         response: httpx.Response = self.client.get(url, headers=headers, **kwargs)
         return response
 
-    def post(self, url: str, body: Any = None, key: str | None = None,
-             **kwargs: Any) -> httpx.Response:
+    def post(
+        self, url: str, body: Any = None, key: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = {**self.auth(key or self.admin), **kwargs.pop("headers", {})}
         response: httpx.Response = self.client.post(
-            url, json=body if body is not None else {}, headers=headers, **kwargs)
+            url, json=body if body is not None else {}, headers=headers, **kwargs
+        )
         return response
 
     def patch(self, url: str, body: Any, key: str | None = None) -> httpx.Response:
-        response: httpx.Response = self.client.patch(url, json=body,
-                                                     headers=self.auth(key or self.admin))
+        response: httpx.Response = self.client.patch(
+            url, json=body, headers=self.auth(key or self.admin)
+        )
         return response
 
     def put(self, url: str, body: Any, key: str | None = None) -> httpx.Response:
-        response: httpx.Response = self.client.put(url, json=body,
-                                                   headers=self.auth(key or self.admin))
+        response: httpx.Response = self.client.put(
+            url, json=body, headers=self.auth(key or self.admin)
+        )
         return response
 
     def ok(self, response: httpx.Response, status: int = 200) -> dict[str, Any]:
@@ -133,10 +138,17 @@ class Api:
     # --- the world, set up through HTTP ------------------------------------------------------
 
     def user(self, username: str) -> dict[str, Any]:
-        return self.ok(self.post("/v1/users", {
-            "username": username, "full_name": username.replace("_", " ").title(),
-            "profile_picture": f"https://pics.example/{username}.jpg",
-        }), 201)
+        return self.ok(
+            self.post(
+                "/v1/users",
+                {
+                    "username": username,
+                    "full_name": username.replace("_", " ").title(),
+                    "profile_picture": f"https://pics.example/{username}.jpg",
+                },
+            ),
+            201,
+        )
 
     def developer(self, username: str) -> str:
         """Registers the developer's user and answers a developer key for them."""
@@ -148,43 +160,66 @@ class Api:
         return ClientRegistered(body["position"], body["client_id"], body["client_secret"])
 
     def sandbox_user(self, client_id: str, developer_key: str, username: str) -> None:
-        self.ok(self.post(f"/v1/apps/{client_id}/sandbox-users", {"username": username},
-                          key=developer_key), 201)
+        self.ok(
+            self.post(
+                f"/v1/apps/{client_id}/sandbox-users", {"username": username}, key=developer_key
+            ),
+            201,
+        )
         self.ok(self.post(f"/v1/apps/{client_id}/sandbox-users/{username}/accept"))
 
-    def approve_and_go_live(self, client_id: str, developer_key: str,
-                            scopes: tuple[str, ...] = ("basic",),
-                            reviewer_key: str | None = None) -> str:
+    def approve_and_go_live(
+        self,
+        client_id: str,
+        developer_key: str,
+        scopes: tuple[str, ...] = ("basic",),
+        reviewer_key: str | None = None,
+    ) -> str:
         for scope in scopes:
             if scope != "basic":
-                self.post(f"/v1/catalogue/scopes/{scope}/reopen-applications",
-                          {"reason": "test setup"})
+                self.post(
+                    f"/v1/catalogue/scopes/{scope}/reopen-applications", {"reason": "test setup"}
+                )
         use_case = "own_content" if scopes == ("basic",) else "brands_and_advertisers"
-        review = self.ok(self.post(f"/v1/apps/{client_id}/reviews", {
-            "use_case": use_case,
-            "permissions": {s: f"We use {s} to print photos" for s in scopes},
-            "screencast_url": SCREENCAST_URL,
-        }, key=developer_key), 201)
+        review = self.ok(
+            self.post(
+                f"/v1/apps/{client_id}/reviews",
+                {
+                    "use_case": use_case,
+                    "permissions": {s: f"We use {s} to print photos" for s in scopes},
+                    "screencast_url": SCREENCAST_URL,
+                },
+                key=developer_key,
+            ),
+            201,
+        )
         for scope in scopes:
-            self.ok(self.post(f"/v1/reviews/{review['review_id']}/decisions",
-                              {"scope": scope, "approve": True, "reason": "fits"},
-                              key=reviewer_key))
+            self.ok(
+                self.post(
+                    f"/v1/reviews/{review['review_id']}/decisions",
+                    {"scope": scope, "approve": True, "reason": "fits"},
+                    key=reviewer_key,
+                )
+            )
         self.ok(self.post(f"/v1/apps/{client_id}/go-live", key=developer_key))
         review_id: str = review["review_id"]
         return review_id
 
-    def token(self, app: ClientRegistered, username: str, scope: str | None = None
-              ) -> TokenIssued:
+    def token(self, app: ClientRegistered, username: str, scope: str | None = None) -> TokenIssued:
         """A token through the code flow (the OAuth endpoints are another module's; the flow
         is the ledger's), projected before it is answered."""
         issued = ledger_setup.issue_token(self.ledger, app, username, scope)
         self.synced()
         return issued
 
-    def check(self, token: str, scope: str, key: str | None = None,
-              **fields: Any) -> dict[str, Any]:
-        return self.ok(self.post("/v1/decisions/check",
-                                 {"access_token": token, "scope": scope, **fields}, key=key))
+    def check(
+        self, token: str, scope: str, key: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        return self.ok(
+            self.post(
+                "/v1/decisions/check", {"access_token": token, "scope": scope, **fields}, key=key
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,19 @@ from tests.support.http_api import Api, World
 def api_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a fresh store: a SQLite file, or a fresh schema on the test server."""
     if request.param == "sqlite":
-        return build_settings(environment="development", database_url=None,
-                              sqlite_path=tmp_path / "var" / "ledger.sqlite")
+        return build_settings(
+            environment="development",
+            database_url=None,
+            sqlite_path=tmp_path / "var" / "ledger.sqlite",
+        )
     url = request.getfixturevalue("postgres_url")
     schema = request.getfixturevalue("postgres_schema")
-    return build_settings(environment="development", database_url=url, postgres_schema=schema,
-                          sqlite_path=tmp_path / "unused.sqlite")
+    return build_settings(
+        environment="development",
+        database_url=url,
+        postgres_schema=schema,
+        sqlite_path=tmp_path / "unused.sqlite",
+    )
 
 
 @pytest.fixture

@@ -289,9 +289,7 @@ def stored_notifications(ledger: Ledger, section_size: int = 10) -> Iterator[Not
 
 
 @contextmanager
-def refused(
-    ledger: Ledger, error: type[LedgerError], message: str | None = None
-) -> Iterator[Any]:
+def refused(ledger: Ledger, error: type[LedgerError], message: str | None = None) -> Iterator[Any]:
     """The block must raise ``error`` (with exactly ``message``, if given) and write nothing.
 
     Yields pytest's ExceptionInfo, so a test can look at the error further.

@@ -49,8 +49,10 @@ def settings_for(
             **overrides,
         )
     return build_settings(
-        environment="development", database_url=None,
-        sqlite_path=tmp_path / "var" / "ledger.sqlite", **overrides,
+        environment="development",
+        database_url=None,
+        sqlite_path=tmp_path / "var" / "ledger.sqlite",
+        **overrides,
     )
 
 
@@ -86,11 +88,20 @@ def seed_world(ledger: Any, *, redirect_uris: tuple[str, ...] = (REDIRECT_URI,))
 
 
 def authorize_query(
-    client_id: str | None, *, redirect_uri: str | None = REDIRECT_URI,
-    response_type: str | None = "code", scope: str | None = None, state: str | None = "xyz",
+    client_id: str | None,
+    *,
+    redirect_uri: str | None = REDIRECT_URI,
+    response_type: str | None = "code",
+    scope: str | None = None,
+    state: str | None = "xyz",
 ) -> str:
-    params = {"client_id": client_id, "redirect_uri": redirect_uri,
-              "response_type": response_type, "scope": scope, "state": state}
+    params = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": response_type,
+        "scope": scope,
+        "state": state,
+    }
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
@@ -169,8 +180,15 @@ def running_server(app: Any) -> Iterator[str]:
     port = free_port()
     # log_config=None: uvicorn's loggers (the access log included) propagate to the root
     # logger, where a test's caplog sees every line the server logs.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info",
-                            access_log=True, lifespan="on", log_config=None)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        access_log=True,
+        lifespan="on",
+        log_config=None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -189,9 +207,7 @@ def running_server(app: Any) -> Iterator[str]:
 # --- the flow, through any httpx-style client (TestClient or httpx.Client) ----------------------
 
 
-def sign_in(
-    browser: Any, query: str, username: str = USER, password: str = PASSWORD
-) -> Any:
+def sign_in(browser: Any, query: str, username: str = USER, password: str = PASSWORD) -> Any:
     """Opens the authorization page, signed out, and posts the sign-in form on it."""
     page = browser.get(f"/oauth/authorize?{query}")
     assert page.status_code == 200, page.text
@@ -220,11 +236,21 @@ def authorize(browser: Any, query: str, decision: str = "allow", username: str =
 
 
 def token_request(
-    browser: Any, world: World, code: str | None, *, redirect_uri: str | None = REDIRECT_URI,
+    browser: Any,
+    world: World,
+    code: str | None,
+    *,
+    redirect_uri: str | None = REDIRECT_URI,
     **overrides: str | None,
 ) -> Any:
-    fields = {"client_id": world.client_id, "client_secret": world.client_secret,
-              "grant_type": "authorization_code", "redirect_uri": redirect_uri, "code": code,
-              **overrides}
-    return browser.post("/oauth/access_token",
-                        data={k: v for k, v in fields.items() if v is not None})
+    fields = {
+        "client_id": world.client_id,
+        "client_secret": world.client_secret,
+        "grant_type": "authorization_code",
+        "redirect_uri": redirect_uri,
+        "code": code,
+        **overrides,
+    }
+    return browser.post(
+        "/oauth/access_token", data={k: v for k, v in fields.items() if v is not None}
+    )

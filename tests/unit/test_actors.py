@@ -169,8 +169,18 @@ def run_every_command() -> list[Any]:
     keys = ApiKeyIndex.start(platform)
     keys.add(key.id, platform)
 
-    for aggregate in (catalogue, registered, review, user, grant, token, other, unreviewed, key,
-                      keys):
+    for aggregate in (
+        catalogue,
+        registered,
+        review,
+        user,
+        grant,
+        token,
+        other,
+        unreviewed,
+        key,
+        keys,
+    ):
         events.extend(collected(aggregate))
     return events
 

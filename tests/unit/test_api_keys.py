@@ -31,8 +31,12 @@ HASHER = SecretHasher(b"k" * 32)
 PLATFORM = Actor.platform("ops")
 
 
-def make_key(role: KeyRole | str = KeyRole.ADMIN, principal: str | None = None,
-             name: str = "ops key", actor: Actor = PLATFORM) -> ApiKey:
+def make_key(
+    role: KeyRole | str = KeyRole.ADMIN,
+    principal: str | None = None,
+    name: str = "ops key",
+    actor: Actor = PLATFORM,
+) -> ApiKey:
     return ApiKey.create(HASHER.digest(new_secret()), name, role, principal, actor)
 
 
@@ -65,8 +69,10 @@ def test_created_event_records_the_keys_role_apart_from_the_creators_role() -> N
     assert (created.actor, created.role) == ("ops", "platform")  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("actor", [Actor.reviewer("rita"), Actor.developer("dana"),
-                                   Actor.user("alice"), Actor.client("abc")])
+@pytest.mark.parametrize(
+    "actor",
+    [Actor.reviewer("rita"), Actor.developer("dana"), Actor.user("alice"), Actor.client("abc")],
+)
 def test_only_the_platform_creates_keys(actor: Actor) -> None:
     with pytest.raises(NotPermittedError):
         make_key(actor=actor)
@@ -144,7 +150,11 @@ def test_roles_allowed_lists_every_role_of_the_table_in_a_stable_order() -> None
     for capability, roles in ROLES_BY_CAPABILITY.items():
         assert set(roles_allowed(capability)) == roles
     assert roles_allowed(Capability.READ) == (
-        KeyRole.ADMIN, KeyRole.REVIEWER, KeyRole.DEVELOPER, KeyRole.AUDITOR)
+        KeyRole.ADMIN,
+        KeyRole.REVIEWER,
+        KeyRole.DEVELOPER,
+        KeyRole.AUDITOR,
+    )
 
 
 def test_developer_key_sees_only_what_its_developer_owns() -> None:
@@ -217,5 +227,10 @@ def test_replaying_a_keys_events_gives_the_same_key(role: KeyRole, revocations: 
         replayed = e.mutate(replayed)
 
     assert replayed is not None
-    assert (replayed.id, replayed.version, replayed.key_role, replayed.principal,
-            replayed.revoked) == (key.id, key.version, key.key_role, key.principal, key.revoked)
+    assert (
+        replayed.id,
+        replayed.version,
+        replayed.key_role,
+        replayed.principal,
+        replayed.revoked,
+    ) == (key.id, key.version, key.key_role, key.principal, key.revoked)

@@ -21,8 +21,13 @@ WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 def log(positions: list[int]) -> list[EventRow]:
     return [
-        EventRow(p, uuid.uuid5(uuid.NAMESPACE_URL, f"agg/{p % 3}"), p, "domain.x:Y",
-                 f'{{"n": {p}}}'.encode())
+        EventRow(
+            p,
+            uuid.uuid5(uuid.NAMESPACE_URL, f"agg/{p % 3}"),
+            p,
+            "domain.x:Y",
+            f'{{"n": {p}}}'.encode(),
+        )
         for p in positions
     ]
 
@@ -41,8 +46,9 @@ LEAVES = tree(EVENTS)
 NOTES = [note(LEAVES, 4), note(LEAVES, 10)]
 
 
-def audit(events: list[EventRow], leaves: list[tuple[int, int, bytes]] = LEAVES,
-          notes: list[str] = NOTES) -> tuple[Finding, int | None]:
+def audit(
+    events: list[EventRow], leaves: list[tuple[int, int, bytes]] = LEAVES, notes: list[str] = NOTES
+) -> tuple[Finding, int | None]:
     report = verify_log(events, leaves, notes, VERIFIERS, origin=ORIGIN)
     return report.finding, report.first_bad_position
 
@@ -50,7 +56,10 @@ def audit(events: list[EventRow], leaves: list[tuple[int, int, bytes]] = LEAVES,
 def test_untouched_log_is_intact_through_its_last_position() -> None:
     report = verify_log(EVENTS, LEAVES, NOTES, VERIFIERS, origin=ORIGIN)
     assert (report.finding, report.intact_through, report.signed_through) == (
-        Finding.INTACT, 10, 10)
+        Finding.INTACT,
+        10,
+        10,
+    )
 
 
 def test_events_past_the_tree_are_counted_as_uncovered() -> None:
@@ -92,8 +101,10 @@ def test_event_deleted_with_later_ids_renumbered_is_reported_as_removed() -> Non
 
 def test_swapped_events_are_reported_as_reordered_at_the_first() -> None:
     events = [*EVENTS]
-    events[2], events[6] = (dataclasses.replace(events[6], position=3),
-                            dataclasses.replace(events[2], position=7))
+    events[2], events[6] = (
+        dataclasses.replace(events[6], position=3),
+        dataclasses.replace(events[2], position=7),
+    )
     assert audit(events) == (Finding.REORDERED, 3)
 
 

@@ -34,9 +34,13 @@ def test_configured_signer_key_signs_and_its_verifier_key_is_trusted() -> None:
 
 
 def test_retired_verifier_keys_are_trusted_comma_or_space_separated() -> None:
-    config = audit_config(build_settings(
-        **PRODUCTION, checkpoint_signer_key=SIGNER_TEXT,
-        checkpoint_verifier_keys=f"{OLD_VERIFIER_TEXT}, {VERIFIER_TEXT}  {OLD_VERIFIER_TEXT}"))
+    config = audit_config(
+        build_settings(
+            **PRODUCTION,
+            checkpoint_signer_key=SIGNER_TEXT,
+            checkpoint_verifier_keys=f"{OLD_VERIFIER_TEXT}, {VERIFIER_TEXT}  {OLD_VERIFIER_TEXT}",
+        )
+    )
 
     assert [str(key) for key in config.trusted()] == [VERIFIER_TEXT, OLD_VERIFIER_TEXT]
 

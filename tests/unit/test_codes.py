@@ -27,8 +27,15 @@ CODE_NOT_FOUND = "Matching code was not found or was already used."
 
 def claims(app_id: UUID = APP_ID, deauthorizations: int = 0) -> CodeClaims:
     return CodeClaims.issue(
-        app_id, BOB, REDIRECT_URI, ("basic", "likes"), "sandbox", NOW, CODE_LIFETIME,
-        deauthorizations, nonce=new_secret(),
+        app_id,
+        BOB,
+        REDIRECT_URI,
+        ("basic", "likes"),
+        "sandbox",
+        NOW,
+        CODE_LIFETIME,
+        deauthorizations,
+        nonce=new_secret(),
     )
 
 

@@ -59,7 +59,9 @@ def test_sandbox_call_on_the_data_of_a_user_outside_the_sandbox_is_forbidden() -
     denial = decide(replace(SANDBOX_OK, data_owner_is_sandbox_user=False), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.DATA_OWNER_NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
+        Reason.DATA_OWNER_NOT_SANDBOX_USER,
+        "OAuthForbiddenException",
+        403,
         "The requested user is not a sandbox user of this client",
     )
 
@@ -98,14 +100,18 @@ def test_legacy_messages_are_verbatim() -> None:
 
 def test_sandbox_constraints_are_500_requests_30_writes_and_20_media() -> None:
     assert constraints_for(Mode.SANDBOX) == Constraints(
-        requests_per_hour=500, writes_per_hour=30, media_limit=20,
+        requests_per_hour=500,
+        writes_per_hour=30,
+        media_limit=20,
         data_limited_to_sandbox_users=True,
     )
 
 
 def test_live_constraints_are_5000_requests_60_writes_and_no_media_limit() -> None:
     assert constraints_for(Mode.LIVE) == Constraints(
-        requests_per_hour=5000, writes_per_hour=60, media_limit=None,
+        requests_per_hour=5000,
+        writes_per_hour=60,
+        media_limit=None,
         data_limited_to_sandbox_users=False,
     )
 
@@ -201,7 +207,9 @@ def test_unknown_token_is_an_invalid_access_token() -> None:
     denial = decide(CheckFacts(token_found=False), "basic").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.TOKEN_UNKNOWN, "OAuthAccessTokenException", 400,
+        Reason.TOKEN_UNKNOWN,
+        "OAuthAccessTokenException",
+        400,
         "The access_token provided is invalid.",
     )
     assert "authorize" in denial.fix
@@ -211,7 +219,9 @@ def test_revoked_token_is_an_invalid_access_token() -> None:
     denial = decide(replace(SANDBOX_OK, token_revoked=True), "basic").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.TOKEN_REVOKED, "OAuthAccessTokenException", 400,
+        Reason.TOKEN_REVOKED,
+        "OAuthAccessTokenException",
+        400,
         "The access_token provided is invalid.",
     )
     assert "authorize the app again" in denial.fix
@@ -221,7 +231,9 @@ def test_expired_token_is_an_invalid_access_token() -> None:
     denial = decide(replace(SANDBOX_OK, token_expired=True), "basic").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.TOKEN_EXPIRED, "OAuthAccessTokenException", 400,
+        Reason.TOKEN_EXPIRED,
+        "OAuthAccessTokenException",
+        400,
         "The access_token provided is invalid.",
     )
     assert "authorize the app again" in denial.fix
@@ -231,7 +243,9 @@ def test_disabled_app_is_no_longer_active() -> None:
     denial = decide(replace(LIVE_OK, app_disabled=True), "basic").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.APP_DISABLED, "OAuthException", 400,
+        Reason.APP_DISABLED,
+        "OAuthException",
+        400,
         "The client used for authentication is no longer active.",
     )
     assert "re-enable" in denial.fix
@@ -241,7 +255,10 @@ def test_scope_not_in_token_needs_reauthorization_with_that_scope() -> None:
     denial = decide(replace(SANDBOX_OK, token_scopes=("basic",)), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.SCOPE_NOT_IN_TOKEN, "OAuthPermissionsException", 400, LIKES_MESSAGE,
+        Reason.SCOPE_NOT_IN_TOKEN,
+        "OAuthPermissionsException",
+        400,
+        LIKES_MESSAGE,
     )
     assert "scope=likes" in denial.fix
 
@@ -250,7 +267,9 @@ def test_withdrawn_grant_makes_the_token_invalid() -> None:
     denial = decide(replace(SANDBOX_OK, grant_withdrawn=True), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.GRANT_WITHDRAWN, "OAuthAccessTokenException", 400,
+        Reason.GRANT_WITHDRAWN,
+        "OAuthAccessTokenException",
+        400,
         "The access_token provided is invalid.",
     )
     assert "deauthorized" in denial.fix
@@ -261,7 +280,9 @@ def test_retired_scope_is_not_approved_for_any_app() -> None:
     denial = decide(replace(LIVE_OK, scope_retired=True), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.SCOPE_RETIRED, "OAuthPermissionsException", 400,
+        Reason.SCOPE_RETIRED,
+        "OAuthPermissionsException",
+        400,
         "This client has not been approved to access this resource.",
     )
     assert "retired likes" in denial.fix
@@ -271,7 +292,9 @@ def test_sandbox_app_refuses_a_user_who_is_not_a_sandbox_user() -> None:
     denial = decide(replace(SANDBOX_OK, user_is_sandbox_user=False), "basic").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.NOT_SANDBOX_USER, "OAuthForbiddenException", 403,
+        Reason.NOT_SANDBOX_USER,
+        "OAuthForbiddenException",
+        403,
         "You are not a sandbox user of this client",
     )
     assert "invite" in denial.fix
@@ -281,7 +304,9 @@ def test_live_app_is_refused_a_scope_it_was_not_approved_for() -> None:
     denial = decide(replace(LIVE_OK, app_approved_scopes=("basic",)), "likes").denial
     assert denial is not None
     assert (denial.reason, denial.error_type, denial.http_status, denial.message) == (
-        Reason.NOT_APPROVED, "OAuthPermissionsException", 400,
+        Reason.NOT_APPROVED,
+        "OAuthPermissionsException",
+        400,
         "This client has not been approved to access this resource.",
     )
     assert "approved for likes" in denial.fix
@@ -332,15 +357,40 @@ ALL_WRONG = CheckFacts(
         ({}, Reason.TOKEN_REVOKED),
         ({"token_revoked": False}, Reason.TOKEN_EXPIRED),
         ({"token_revoked": False, "token_expired": False}, Reason.APP_DISABLED),
-        ({"token_revoked": False, "token_expired": False, "app_disabled": False},
-         Reason.GRANT_WITHDRAWN),
-        ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "grant_withdrawn": False}, Reason.SCOPE_RETIRED),
-        ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "grant_withdrawn": False, "scope_retired": False}, Reason.SCOPE_NOT_IN_TOKEN),
-        ({"token_revoked": False, "token_expired": False, "app_disabled": False,
-          "grant_withdrawn": False, "scope_retired": False, "token_scopes": ("likes",)},
-         Reason.NOT_APPROVED),
+        (
+            {"token_revoked": False, "token_expired": False, "app_disabled": False},
+            Reason.GRANT_WITHDRAWN,
+        ),
+        (
+            {
+                "token_revoked": False,
+                "token_expired": False,
+                "app_disabled": False,
+                "grant_withdrawn": False,
+            },
+            Reason.SCOPE_RETIRED,
+        ),
+        (
+            {
+                "token_revoked": False,
+                "token_expired": False,
+                "app_disabled": False,
+                "grant_withdrawn": False,
+                "scope_retired": False,
+            },
+            Reason.SCOPE_NOT_IN_TOKEN,
+        ),
+        (
+            {
+                "token_revoked": False,
+                "token_expired": False,
+                "app_disabled": False,
+                "grant_withdrawn": False,
+                "scope_retired": False,
+                "token_scopes": ("likes",),
+            },
+            Reason.NOT_APPROVED,
+        ),
     ],
 )
 def test_denial_names_the_first_failing_link_of_the_chain(

@@ -64,8 +64,12 @@ def test_liked_media_and_user_search_need_public_content(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/users/self/follows", "/users/self/followed-by", "/users/self/requested-by",
-     f"/users/{OTHER}/relationship"],
+    [
+        "/users/self/follows",
+        "/users/self/followed-by",
+        "/users/self/requested-by",
+        f"/users/{OTHER}/relationship",
+    ],
 )
 def test_follower_lists_and_reading_a_relationship_need_follower_list(path: str) -> None:
     assert required_scopes("GET", path, token_user=ME) == ("follower_list",)
@@ -88,15 +92,14 @@ def test_reading_likes_and_comments_of_media_needs_public_content(path: str) -> 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_liking_someone_elses_media_needs_likes_and_public_content(method: str) -> None:
     assert required_scopes(method, "/media/1/likes", token_user=ME, resource_owner=OTHER) == (
-        "likes", "public_content",
+        "likes",
+        "public_content",
     )
 
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_liking_own_media_needs_likes_only(method: str) -> None:
-    assert required_scopes(method, "/media/1/likes", token_user=ME, resource_owner=ME) == (
-        "likes",
-    )
+    assert required_scopes(method, "/media/1/likes", token_user=ME, resource_owner=ME) == ("likes",)
 
 
 def test_liking_media_of_an_unknown_owner_needs_public_content_too() -> None:
@@ -105,27 +108,35 @@ def test_liking_media_of_an_unknown_owner_needs_public_content_too() -> None:
 
 def test_liking_media_with_an_unknown_token_user_needs_public_content_too() -> None:
     assert required_scopes("POST", "/media/1/likes", resource_owner=ME) == (
-        "likes", "public_content",
+        "likes",
+        "public_content",
     )
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/media/1/comments"), ("DELETE", "/media/1/comments"),
-     ("DELETE", "/media/1/comments/77")],
+    [
+        ("POST", "/media/1/comments"),
+        ("DELETE", "/media/1/comments"),
+        ("DELETE", "/media/1/comments/77"),
+    ],
 )
 def test_commenting_on_someone_elses_media_needs_comments_and_public_content(
     method: str, path: str
 ) -> None:
     assert required_scopes(method, path, token_user=ME, resource_owner=OTHER) == (
-        "comments", "public_content",
+        "comments",
+        "public_content",
     )
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/media/1/comments"), ("DELETE", "/media/1/comments"),
-     ("DELETE", "/media/1/comments/77")],
+    [
+        ("POST", "/media/1/comments"),
+        ("DELETE", "/media/1/comments"),
+        ("DELETE", "/media/1/comments/77"),
+    ],
 )
 def test_commenting_on_own_media_needs_comments_only(method: str, path: str) -> None:
     assert required_scopes(method, path, token_user=ME, resource_owner=ME) == ("comments",)
@@ -133,8 +144,17 @@ def test_commenting_on_own_media_needs_comments_only(method: str, path: str) -> 
 
 @pytest.mark.parametrize(
     "path",
-    ["/media/1", "/media/shortcode/D", "/media/search", "/tags/x/media/recent", "/tags/x",
-     "/tags/search", "/locations/1", "/locations/1/media/recent", "/locations/search"],
+    [
+        "/media/1",
+        "/media/shortcode/D",
+        "/media/search",
+        "/tags/x/media/recent",
+        "/tags/x",
+        "/tags/search",
+        "/locations/1",
+        "/locations/1/media/recent",
+        "/locations/search",
+    ],
 )
 def test_media_tags_and_locations_need_public_content(path: str) -> None:
     assert required_scopes("GET", path, token_user=ME) == ("public_content",)
@@ -161,15 +181,19 @@ def test_a_trailing_slash_is_ignored() -> None:
 
 
 def test_the_method_is_case_insensitive() -> None:
-    assert required_scopes("post", "/media/1/likes", token_user=ME, resource_owner=ME) == (
-        "likes",
-    )
+    assert required_scopes("post", "/media/1/likes", token_user=ME, resource_owner=ME) == ("likes",)
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/feed"), ("PUT", "/users/self"), ("POST", "/users/self"),
-     ("POST", "/tags/x/media/recent"), ("GET", "/users/self/feed"), ("PATCH", "/media/1/likes")],
+    [
+        ("GET", "/feed"),
+        ("PUT", "/users/self"),
+        ("POST", "/users/self"),
+        ("POST", "/tags/x/media/recent"),
+        ("GET", "/users/self/feed"),
+        ("PATCH", "/media/1/likes"),
+    ],
 )
 def test_an_unknown_endpoint_is_invalid_input(method: str, path: str) -> None:
     with pytest.raises(InvalidInputError, match="Unknown legacy endpoint"):
@@ -181,8 +205,12 @@ def test_an_unknown_endpoint_is_invalid_input(method: str, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", f"/users/{OTHER}"), ("GET", f"/v1/users/{OTHER}/media/recent"),
-     ("POST", f"/users/{OTHER}/relationship"), ("GET", f"/users/{OTHER}/relationship")],
+    [
+        ("GET", f"/users/{OTHER}"),
+        ("GET", f"/v1/users/{OTHER}/media/recent"),
+        ("POST", f"/users/{OTHER}/relationship"),
+        ("GET", f"/users/{OTHER}/relationship"),
+    ],
 )
 def test_a_users_endpoint_names_the_user_of_its_path(method: str, path: str) -> None:
     assert data_owner(method, path, token_user=ME) == OTHER

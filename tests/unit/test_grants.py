@@ -131,7 +131,9 @@ def test_consent_to_held_scopes_adds_nothing() -> None:
     grant = new_grant()
     grant.grant(("basic", "likes"), "sandbox", BOB)
     assert (grant.adds(("likes",)), grant.adds(("basic", "likes")), grant.adds(("comments",))) == (
-        False, False, True,
+        False,
+        False,
+        True,
     )
 
 
@@ -151,7 +153,10 @@ def test_exchanged_code_is_remembered_with_its_token() -> None:
     grant.record_token(token_id, "c" * 64, NOW, CLIENT)
     [issued] = collected(grant)
     assert (type(issued).__name__, issued.token_id, issued.code_digest, issued.issued_at) == (
-        "TokenIssued", token_id, "c" * 64, NOW,
+        "TokenIssued",
+        token_id,
+        "c" * 64,
+        NOW,
     )
     assert grant.token_for_code("c" * 64) == token_id
 
@@ -177,7 +182,9 @@ def test_replay_is_recorded_with_the_token_the_code_issued() -> None:
     grant.record_replay("c" * 64, LEDGER)
     [replayed] = collected(grant)
     assert (type(replayed).__name__, replayed.token_id, replayed.actor) == (
-        "CodeReplayed", token_id, "ledger",
+        "CodeReplayed",
+        token_id,
+        "ledger",
     )
 
 
@@ -223,5 +230,6 @@ def test_a_copy_of_a_grant_does_not_share_its_exchanged_codes() -> None:
     copied = copy.deepcopy(grant)
     copied.record_token(uuid4(), "b" * 64, NOW, CLIENT)
     assert (grant.token_for_code("b" * 64), copied.redeemed_codes == grant.redeemed_codes) == (
-        None, False,
+        None,
+        False,
     )

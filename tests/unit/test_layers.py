@@ -56,7 +56,9 @@ def test_the_domain_uses_no_io_clock_thread_randomness_or_persistence() -> None:
         for name in imports_of(path)
         if name.split(".")[0] in DOMAIN_FORBIDDEN_STDLIB
         or (name.startswith("eventsourcing") and name != "eventsourcing.domain")
-        or (name.split(".")[0] not in sys.stdlib_module_names
-            and name.split(".")[0] not in {"domain", "eventsourcing"})
+        or (
+            name.split(".")[0] not in sys.stdlib_module_names
+            and name.split(".")[0] not in {"domain", "eventsourcing"}
+        )
     }
     assert not impure

@@ -55,8 +55,9 @@ def run(bundle: dict[str, Any], tmp_path: Path, *keys: str) -> int:
 
 
 def inclusion(index: int, size: int = 7, **overrides: Any) -> dict[str, Any]:
-    bundle = pv.inclusion_bundle(note(size), index, merkle.inclusion_proof(index, HASHES[:size]),
-                                 event=EVENTS[index])
+    bundle = pv.inclusion_bundle(
+        note(size), index, merkle.inclusion_proof(index, HASHES[:size]), event=EVENTS[index]
+    )
     bundle.update(overrides)
     return bundle
 
@@ -67,13 +68,13 @@ def test_inclusion_of_an_event_verifies(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_inclusion_by_leaf_hash_alone_verifies(tmp_path: Path) -> None:
-    bundle = pv.inclusion_bundle(note(7), 2, merkle.inclusion_proof(2, HASHES),
-                                 leaf_hash=HASHES[2])
+    bundle = pv.inclusion_bundle(note(7), 2, merkle.inclusion_proof(2, HASHES), leaf_hash=HASHES[2])
     assert run(bundle, tmp_path) == 0
 
 
-def test_inclusion_of_an_altered_event_fails(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_inclusion_of_an_altered_event_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     forged = {**EVENTS[4], "state": base64.b64encode(b'{"username": "mallory"}').decode()}
     assert run(inclusion(4, event=forged), tmp_path) == 1
     assert capsys.readouterr().out.startswith("FAIL: leaf 4 is not proved")
@@ -88,15 +89,17 @@ def test_event_disagreeing_with_its_leaf_hash_fails(tmp_path: Path) -> None:
     assert run(bundle, tmp_path) == 1
 
 
-def test_inclusion_under_an_untrusted_key_fails(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_inclusion_under_an_untrusted_key_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(inclusion(1), tmp_path, OLD_VERIFIER) == 1
     assert "no signature from a trusted key" in capsys.readouterr().out
 
 
 def test_checkpoint_signed_by_a_rotated_out_key_verifies_with_both_keys(tmp_path: Path) -> None:
-    bundle = pv.inclusion_bundle(note(7, OLD_SIGNER), 0, merkle.inclusion_proof(0, HASHES),
-                                 event=EVENTS[0])
+    bundle = pv.inclusion_bundle(
+        note(7, OLD_SIGNER), 0, merkle.inclusion_proof(0, HASHES), event=EVENTS[0]
+    )
     assert run(bundle, tmp_path, VERIFIER, OLD_VERIFIER) == 0
 
 
@@ -126,8 +129,9 @@ def test_malformed_bundle_is_reported_as_unusable(tmp_path: Path) -> None:
     assert pv.main(["--key", VERIFIER, str(path)]) == 2
 
 
-def test_bundle_without_leaf_fails_with_a_reason(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_bundle_without_leaf_fails_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bundle = pv.inclusion_bundle(note(7), 0, merkle.inclusion_proof(0, HASHES))
     assert run(bundle, tmp_path) == 1
     assert "needs leaf_hash or event" in capsys.readouterr().out
@@ -138,8 +142,11 @@ def test_verifier_runs_from_its_three_files_alone(tmp_path: Path) -> None:
     for package in ("domain", "infrastructure", "infrastructure/audit"):
         (tmp_path / package).mkdir(exist_ok=True)
         (tmp_path / package / "__init__.py").write_text("")
-    for name in ("domain/merkle.py", "infrastructure/audit/checkpoints.py",
-                 "infrastructure/audit/proof_verifier.py"):
+    for name in (
+        "domain/merkle.py",
+        "infrastructure/audit/checkpoints.py",
+        "infrastructure/audit/proof_verifier.py",
+    ):
         shutil.copy(ROOT / name, tmp_path / name)
     crypto_home = tmp_path / "site"
     crypto_home.mkdir()
@@ -152,10 +159,22 @@ def test_verifier_runs_from_its_three_files_alone(tmp_path: Path) -> None:
                 shutil.copy(found, crypto_home / found.name)
     (tmp_path / "proof.json").write_text(json.dumps(inclusion(6)))
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-S", "-m", "infrastructure.audit.proof_verifier",
-         "--key", VERIFIER, "proof.json"],
-        cwd=tmp_path, env={"PYTHONPATH": f"{tmp_path}:{crypto_home}"},
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-S",
+            "-m",
+            "infrastructure.audit.proof_verifier",
+            "--key",
+            VERIFIER,
+            "proof.json",
+        ],
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{tmp_path}:{crypto_home}"},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (result.returncode, result.stdout) == (
-        0, "OK: leaf 6 is in ledger.test/log at tree size 7\n"), result.stderr
+        0,
+        "OK: leaf 6 is in ledger.test/log at tree size 7\n",
+    ), result.stderr

@@ -50,8 +50,10 @@ def test_request_with_a_trailing_slash_keeps_the_registered_query_rule() -> None
 
 @pytest.mark.parametrize(
     ("registered", "requested"),
-    [("https://app.example", "https://app.example/"),
-     ("https://app.example/", "https://app.example")],
+    [
+        ("https://app.example", "https://app.example/"),
+        ("https://app.example/", "https://app.example"),
+    ],
     ids=["empty-then-slash", "slash-then-empty"],
 )
 def test_an_empty_path_is_the_root_path(registered: str, requested: str) -> None:

@@ -56,8 +56,9 @@ def test_an_unlocked_record_unlocks_in_no_time() -> None:
 
 
 def test_failures_spread_wider_than_the_window_do_not_lock() -> None:
-    attempts = failures_at(T0, T0 + 1 * MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE,
-                           T0 + FAILURE_WINDOW)
+    attempts = failures_at(
+        T0, T0 + 1 * MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE, T0 + FAILURE_WINDOW
+    )
 
     assert not attempts.is_locked(T0 + FAILURE_WINDOW)
 
@@ -69,8 +70,7 @@ def test_a_failure_after_the_window_starts_a_new_count_at_that_moment() -> None:
 
 
 def test_a_failure_within_the_window_keeps_the_first_failure_time() -> None:
-    assert one_a_minute(2).after_failure(T0 + 5 * MINUTE) == SignInAttempts(
-        3, T0, T0 + 5 * MINUTE)
+    assert one_a_minute(2).after_failure(T0 + 5 * MINUTE) == SignInAttempts(3, T0, T0 + 5 * MINUTE)
 
 
 def test_a_failure_reported_late_does_not_move_the_last_failure_back() -> None:

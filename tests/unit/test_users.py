@@ -200,7 +200,8 @@ def test_no_event_after_registration_changes_the_registration_facts() -> None:
     user.join_sandbox(app_id, Actor.user("bob"))
     user.leave_sandbox(app_id, Actor.user("bob"), "done")
     declared = {
-        name for name, value in vars(User).items()
+        name
+        for name, value in vars(User).items()
         if isinstance(value, type) and issubclass(value, User.Event)
     }
     raised = {type(e).__name__ for e in user.collect_events()}

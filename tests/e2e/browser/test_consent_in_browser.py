@@ -39,8 +39,9 @@ CALLBACK_PATH = "/client/callback"
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
     """The server and an app whose registered redirect URI is a page of this same server."""
-    settings = build_settings(environment="development", database_url=None,
-                              sqlite_path=tmp_path / "var" / "ledger.sqlite")
+    settings = build_settings(
+        environment="development", database_url=None, sqlite_path=tmp_path / "var" / "ledger.sqlite"
+    )
     app: FastAPI = create_app(settings)
 
     @app.get(CALLBACK_PATH, include_in_schema=False)
@@ -54,9 +55,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
 def wait_for_callback(browser: Any, base_url: str) -> str:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(
-        lambda b: urlsplit(b.current_url).path == CALLBACK_PATH
-    )
+    WebDriverWait(browser, 15).until(lambda b: urlsplit(b.current_url).path == CALLBACK_PATH)
     return str(browser.current_url)
 
 
@@ -69,9 +68,9 @@ def sign_in(browser: Any, url: str) -> None:
     browser.find_element(By.ID, "username").send_keys(USER)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located(
-        (By.ID, "allow")
-    ))
+    WebDriverWait(browser, 15).until(
+        expected_conditions.presence_of_element_located((By.ID, "allow"))
+    )
 
 
 def test_user_signs_in_and_allows_and_the_code_exchanges_for_a_token(
@@ -81,8 +80,9 @@ def test_user_signs_in_and_allows_and_the_code_exchanges_for_a_token(
 
     base_url, world = served
     redirect_uri = base_url + CALLBACK_PATH
-    query = authorize_query(world.client_id, redirect_uri=redirect_uri,
-                            scope="basic comments", state="browser-state")
+    query = authorize_query(
+        world.client_id, redirect_uri=redirect_uri, scope="basic comments", state="browser-state"
+    )
 
     sign_in(browser, f"{base_url}/oauth/authorize?{query}")
     assert browser.find_element(By.ID, "app-name").text == APP_NAME
@@ -99,10 +99,17 @@ def test_user_signs_in_and_allows_and_the_code_exchanges_for_a_token(
 
     params = redirect_params(callback)
     assert params["state"] == "browser-state"
-    token = httpx.post(f"{base_url}/oauth/access_token", trust_env=False, data={
-        "client_id": world.client_id, "client_secret": world.client_secret,
-        "grant_type": "authorization_code", "redirect_uri": redirect_uri, "code": params["code"],
-    })
+    token = httpx.post(
+        f"{base_url}/oauth/access_token",
+        trust_env=False,
+        data={
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code": params["code"],
+        },
+    )
     assert token.status_code == 200, token.text
     assert token.json()["user"]["username"] == USER
 
@@ -120,6 +127,8 @@ def test_user_who_cancels_is_sent_back_with_access_denied(
     callback = wait_for_callback(browser, base_url)
 
     assert redirect_params(callback) == {
-        "error": "access_denied", "error_reason": "user_denied",
-        "error_description": "The user denied your request", "state": "s",
+        "error": "access_denied",
+        "error_reason": "user_denied",
+        "error_description": "The user denied your request",
+        "state": "s",
     }

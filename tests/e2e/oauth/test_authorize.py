@@ -107,8 +107,9 @@ def test_redirect_uri_not_matching_a_registered_one_is_refused_without_redirecti
 def test_bad_redirect_uri_is_refused_before_a_bad_response_type(
     client: TestClient, world: World
 ) -> None:
-    query = authorize_query(world.client_id, redirect_uri="https://evil.example/",
-                            response_type="id_token")
+    query = authorize_query(
+        world.client_id, redirect_uri="https://evil.example/", response_type="id_token"
+    )
 
     response = client.get(f"/oauth/authorize?{query}")
 
@@ -137,9 +138,7 @@ def test_matching_redirect_uri_gets_the_code_after_its_own_query(
     assert redirect_params(location)["code"]
 
 
-def test_authorize_path_with_trailing_slash_is_served_too(
-    client: TestClient, world: World
-) -> None:
+def test_authorize_path_with_trailing_slash_is_served_too(client: TestClient, world: World) -> None:
     response = client.get(f"/oauth/authorize/?{authorize_query(world.client_id)}")
 
     assert response.status_code == 200
@@ -180,8 +179,9 @@ def test_implicit_request_to_a_client_that_disabled_it_is_forbidden(
 
     response = client.get(f"/oauth/authorize?{query}")
 
-    assert_legacy_error(response, 403, "OAuthForbiddenException",
-                        "Implicit authentication is disabled")
+    assert_legacy_error(
+        response, 403, "OAuthForbiddenException", "Implicit authentication is disabled"
+    )
 
 
 def test_disabled_client_is_refused(client: TestClient, ledger: Any, world: World) -> None:
@@ -189,15 +189,18 @@ def test_disabled_client_is_refused(client: TestClient, ledger: Any, world: Worl
 
     response = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}")
 
-    assert_legacy_error(response, 400, "OAuthException",
-                        "The client used for authentication is no longer active.")
+    assert_legacy_error(
+        response, 400, "OAuthException", "The client used for authentication is no longer active."
+    )
 
 
 def test_empty_scope_parameter_is_invalid(client: TestClient, world: World) -> None:
     response = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}&scope=")
 
     assert_legacy_error(
-        response, 400, "OAuthException",
+        response,
+        400,
+        "OAuthException",
         "The scope parameter is empty (scope=): omit it, or give a non-empty, space-separated "
         "list of scopes",
     )
@@ -209,7 +212,9 @@ def test_unknown_scope_is_invalid(client: TestClient, world: World) -> None:
     response = client.get(f"/oauth/authorize?{query}")
 
     assert_legacy_error(
-        response, 400, "OAuthException",
+        response,
+        400,
+        "OAuthException",
         "Invalid scope: photos. Known scopes: basic, comments, follower_list, likes, "
         "public_content, relationships",
     )
@@ -221,8 +226,9 @@ def test_retired_scope_is_refused(client: TestClient, ledger: Any, world: World)
 
     response = client.get(f"/oauth/authorize?{query}")
 
-    assert_legacy_error(response, 400, "OAuthException",
-                        "The likes permission has been retired by the platform")
+    assert_legacy_error(
+        response, 400, "OAuthException", "The likes permission has been retired by the platform"
+    )
 
 
 # --- checks that need the user ----------------------------------------------------------------
@@ -233,8 +239,9 @@ def test_user_who_is_not_a_sandbox_user_is_forbidden_after_signing_in(
 ) -> None:
     response = consent_page(client, authorize_query(world.client_id), username=OUTSIDER)
 
-    assert_legacy_error(response, 403, "OAuthForbiddenException",
-                        "You are not a sandbox user of this client")
+    assert_legacy_error(
+        response, 403, "OAuthForbiddenException", "You are not a sandbox user of this client"
+    )
 
 
 def test_live_client_asking_for_a_scope_it_was_not_approved_for_is_refused(
@@ -245,8 +252,12 @@ def test_live_client_asking_for_a_scope_it_was_not_approved_for_is_refused(
 
     response = consent_page(client, query, username=OUTSIDER)
 
-    assert_legacy_error(response, 400, "OAuthPermissionsException",
-                        "This client has not been approved to access this resource.")
+    assert_legacy_error(
+        response,
+        400,
+        "OAuthPermissionsException",
+        "This client has not been approved to access this resource.",
+    )
 
 
 # --- the consent page -------------------------------------------------------------------------
@@ -420,8 +431,9 @@ def test_consent_form_with_a_tampered_redirect_uri_is_refused_not_redirected(
 
     response = client.post(action, data=fields)
 
-    assert_legacy_error(response, 400, "OAuthException",
-                        "Redirect URI does not match registered redirect URI")
+    assert_legacy_error(
+        response, 400, "OAuthException", "Redirect URI does not match registered redirect URI"
+    )
 
 
 def test_consent_form_rechecks_the_sandbox_membership_on_allow(
@@ -432,15 +444,20 @@ def test_consent_form_rechecks_the_sandbox_membership_on_allow(
 
     response = decide(client, page, "allow")
 
-    assert_legacy_error(response, 403, "OAuthForbiddenException",
-                        "You are not a sandbox user of this client")
+    assert_legacy_error(
+        response, 403, "OAuthForbiddenException", "You are not a sandbox user of this client"
+    )
 
 
 def test_consent_form_posted_while_signed_out_is_refused(client: TestClient, world: World) -> None:
     page = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}")
-    fields = {**forms_in(page.text)[0].fields,  # the sign-in form's valid token
-              "client_id": world.client_id, "redirect_uri": REDIRECT_URI,
-              "response_type": "code", "decision": "allow"}
+    fields = {
+        **forms_in(page.text)[0].fields,  # the sign-in form's valid token
+        "client_id": world.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "decision": "allow",
+    }
 
     response = client.post("/oauth/authorize", data=fields)
 
@@ -480,10 +497,18 @@ def test_consent_page_shows_a_recorded_direction_override_as_a_replacement_chara
     from api.oauth.pages import consent_page as render_consent_page
 
     page = render_consent_page(
-        action="/oauth/authorize", csrf_token="t", app_name="Photo\u202eRetnirp",
-        app_description="Prints\u2066 photos", website="https://p.example",
-        redirect_host="p.example", mode="sandbox", scopes=[], username="bob",
-        request_fields={}, signout_action=None, signout_next="/",
+        action="/oauth/authorize",
+        csrf_token="t",
+        app_name="Photo\u202eRetnirp",
+        app_description="Prints\u2066 photos",
+        website="https://p.example",
+        redirect_host="p.example",
+        mode="sandbox",
+        scopes=[],
+        username="bob",
+        request_fields={},
+        signout_action=None,
+        signout_next="/",
     )
     assert "\u202e" not in page
     assert "\u2066" not in page

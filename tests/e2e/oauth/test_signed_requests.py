@@ -77,8 +77,9 @@ def app(settings: Settings) -> FastAPI:
 @pytest.fixture
 def world(ledger: Any) -> World:
     world = seed_world(ledger)
-    ledger.change_app_security(world.client_id, Actor.developer("olivia"),
-                               enforce_signed_requests=True)
+    ledger.change_app_security(
+        world.client_id, Actor.developer("olivia"), enforce_signed_requests=True
+    )
     return world
 
 
@@ -115,21 +116,29 @@ def vector_client(ledger: Any, world: World, monkeypatch: pytest.MonkeyPatch) ->
     app = ledger.app(world.client_id)
     user = ledger.user(USER)
     token = AccessToken.issue(
-        ledger.hasher.digest(VECTOR_TOKEN), app.id, user.id, ("basic",), "sandbox", "code",
-        None, Actor.client(world.client_id),
+        ledger.hasher.digest(VECTOR_TOKEN),
+        app.id,
+        user.id,
+        ("basic",),
+        "sandbox",
+        "code",
+        None,
+        Actor.client(world.client_id),
     )
     ledger.save(token)
     real = ledger.client_signing_secret
     monkeypatch.setattr(
-        ledger, "client_signing_secret",
+        ledger,
+        "client_signing_secret",
         lambda client_id: VECTOR_SECRET if client_id == world.client_id else real(client_id),
     )
     return world
 
 
 def test_reference_test_vector_is_accepted(client: TestClient, vector_client: World) -> None:
-    response = client.get("/v1/users/self",
-                          params={"access_token": VECTOR_TOKEN, "sig": VECTOR_SIG})
+    response = client.get(
+        "/v1/users/self", params={"access_token": VECTOR_TOKEN, "sig": VECTOR_SIG}
+    )
 
     assert response.status_code == 200, response.text
     assert response.json() == {"client_id": vector_client.client_id}
@@ -138,8 +147,9 @@ def test_reference_test_vector_is_accepted(client: TestClient, vector_client: Wo
 def test_reference_test_vector_with_uppercase_hex_is_accepted(
     client: TestClient, vector_client: World
 ) -> None:
-    response = client.get("/v1/users/self",
-                          params={"access_token": VECTOR_TOKEN, "sig": VECTOR_SIG.upper()})
+    response = client.get(
+        "/v1/users/self", params={"access_token": VECTOR_TOKEN, "sig": VECTOR_SIG.upper()}
+    )
 
     assert response.status_code == 200
 
@@ -147,28 +157,34 @@ def test_reference_test_vector_with_uppercase_hex_is_accepted(
 def test_reference_call_with_another_signature_is_forbidden(
     client: TestClient, vector_client: World
 ) -> None:
-    response = client.get("/v1/users/self",
-                          params={"access_token": VECTOR_TOKEN, "sig": "0" * 64})
+    response = client.get("/v1/users/self", params={"access_token": VECTOR_TOKEN, "sig": "0" * 64})
 
-    assert_legacy_api_error(response, 403, "OAuthForbiddenException",
-                            "Invalid signed-request: Signature does not match")
+    assert_legacy_api_error(
+        response, 403, "OAuthForbiddenException", "Invalid signed-request: Signature does not match"
+    )
 
 
 def test_reference_call_with_an_added_parameter_no_longer_matches(
     client: TestClient, vector_client: World
 ) -> None:
-    response = client.get("/v1/users/self",
-                          params={"access_token": VECTOR_TOKEN, "count": "5", "sig": VECTOR_SIG})
+    response = client.get(
+        "/v1/users/self", params={"access_token": VECTOR_TOKEN, "count": "5", "sig": VECTOR_SIG}
+    )
 
-    assert_legacy_api_error(response, 403, "OAuthForbiddenException",
-                            "Invalid signed-request: Signature does not match")
+    assert_legacy_api_error(
+        response, 403, "OAuthForbiddenException", "Invalid signed-request: Signature does not match"
+    )
 
 
 def test_reference_call_without_sig_is_forbidden(client: TestClient, vector_client: World) -> None:
     response = client.get("/v1/users/self", params={"access_token": VECTOR_TOKEN})
 
-    assert_legacy_api_error(response, 403, "OAuthForbiddenException",
-                            "Invalid signed-request: Missing required parameter 'sig'")
+    assert_legacy_api_error(
+        response,
+        403,
+        "OAuthForbiddenException",
+        "Invalid signed-request: Missing required parameter 'sig'",
+    )
 
 
 # --- a client's own secret --------------------------------------------------------------------
@@ -190,10 +206,11 @@ def test_form_parameters_of_a_post_are_signed_too(
     params = {"access_token": access_token, "client_id": world.client_id}
     sig = sign("/media/657988443280050001_25025320/likes", params, world.client_secret)
 
-    signed = client.post("/v1/media/657988443280050001_25025320/likes",
-                         data={**params, "sig": sig})
-    unsigned_form = client.post("/v1/media/657988443280050001_25025320/likes",
-                                data={"access_token": access_token, "sig": sig})
+    signed = client.post("/v1/media/657988443280050001_25025320/likes", data={**params, "sig": sig})
+    unsigned_form = client.post(
+        "/v1/media/657988443280050001_25025320/likes",
+        data={"access_token": access_token, "sig": sig},
+    )
 
     assert signed.status_code == 200, signed.text
     assert unsigned_form.status_code == 403
@@ -207,15 +224,17 @@ def test_signature_with_a_rotated_secret_no_longer_matches(
 
     response = client.get("/v1/users/self", params={"access_token": access_token, "sig": sig})
 
-    assert_legacy_api_error(response, 403, "OAuthForbiddenException",
-                            "Invalid signed-request: Signature does not match")
+    assert_legacy_api_error(
+        response, 403, "OAuthForbiddenException", "Invalid signed-request: Signature does not match"
+    )
 
 
 def test_client_that_does_not_enforce_signed_requests_is_not_checked(
     client: TestClient, ledger: Any, world: World, access_token: str
 ) -> None:
-    ledger.change_app_security(world.client_id, Actor.developer("olivia"),
-                               enforce_signed_requests=False)
+    ledger.change_app_security(
+        world.client_id, Actor.developer("olivia"), enforce_signed_requests=False
+    )
 
     response = client.get("/v1/users/self", params={"access_token": access_token})
 
@@ -225,8 +244,9 @@ def test_client_that_does_not_enforce_signed_requests_is_not_checked(
 def test_call_naming_no_client_is_a_parameter_error(client: TestClient, world: World) -> None:
     response = client.get("/v1/users/self")
 
-    assert_legacy_api_error(response, 400, "OAuthParameterException",
-                            "Missing client_id or access_token URL parameter.")
+    assert_legacy_api_error(
+        response, 400, "OAuthParameterException", "Missing client_id or access_token URL parameter."
+    )
 
 
 def test_call_naming_an_unknown_client_is_a_parameter_error(
@@ -234,9 +254,12 @@ def test_call_naming_an_unknown_client_is_a_parameter_error(
 ) -> None:
     response = client.get("/v1/users/self", params={"client_id": "nope"})
 
-    assert_legacy_api_error(response, 400, "OAuthParameterException",
-                            "The client_id provided is invalid and does not match a valid "
-                            "application.")
+    assert_legacy_api_error(
+        response,
+        400,
+        "OAuthParameterException",
+        "The client_id provided is invalid and does not match a valid application.",
+    )
 
 
 def test_call_with_an_unknown_token_is_an_access_token_error(
@@ -244,8 +267,9 @@ def test_call_with_an_unknown_token_is_an_access_token_error(
 ) -> None:
     response = client.get("/v1/users/self", params={"access_token": "forged", "sig": "0" * 64})
 
-    assert_legacy_api_error(response, 400, "OAuthAccessTokenException",
-                            "The access_token provided is invalid.")
+    assert_legacy_api_error(
+        response, 400, "OAuthAccessTokenException", "The access_token provided is invalid."
+    )
 
 
 # --- the helper the gate decision endpoint calls ----------------------------------------------
@@ -259,7 +283,8 @@ def test_helper_verifies_the_parts_of_a_call_for_the_gate(
 
     verify_request_signature(ledger, world.client_id, "/v1/users/self", {**params, "sig": sig})
     with pytest.raises(InvalidSignatureError):
-        verify_request_signature(ledger, world.client_id, "/v1/users/self",
-                                 {**params, "sig": sig[::-1]})
+        verify_request_signature(
+            ledger, world.client_id, "/v1/users/self", {**params, "sig": sig[::-1]}
+        )
     with pytest.raises(MissingSignatureError):
         verify_request_signature(ledger, world.client_id, "/v1/users/self", params)

@@ -142,8 +142,14 @@ def test_sign_in_posted_from_a_browser_without_the_session_is_refused(
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/", "//evil.example/oauth/authorize", "/oauth/signout",
-     "/health", "", "/oauth/authorize#frag"],
+    [
+        "https://evil.example/",
+        "//evil.example/oauth/authorize",
+        "/oauth/signout",
+        "/health",
+        "",
+        "/oauth/authorize#frag",
+    ],
 )
 def test_sign_in_returns_only_to_the_authorization_endpoint(
     client: TestClient, world: World, next_url: str
@@ -165,8 +171,13 @@ def test_csrf_token_shown_before_sign_in_is_useless_after_it(
     query = authorize_query(world.client_id)
     before = form_with(signin_page(client, world).text, "password").fields["csrf_token"]
     client.get(sign_in(client, query).headers["location"])
-    fields = {"client_id": world.client_id, "redirect_uri": REDIRECT_URI,
-              "response_type": "code", "decision": "allow", "csrf_token": before}
+    fields = {
+        "client_id": world.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "decision": "allow",
+        "csrf_token": before,
+    }
 
     response = client.post("/oauth/authorize", data=fields)
 
@@ -194,9 +205,11 @@ def production_client(settings: Settings) -> Iterator[TestClient]:
     """The service configured for production, reached over plain http (as behind a proxy that
     ends TLS)."""
     production = settings.model_copy(
-        update={"environment": "production", "secret_key": SecretStr("p" * 32)})
-    with TestClient(create_app(production), raise_server_exceptions=False,
-                    follow_redirects=False) as client:
+        update={"environment": "production", "secret_key": SecretStr("p" * 32)}
+    )
+    with TestClient(
+        create_app(production), raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client
 
 
@@ -220,7 +233,8 @@ def test_outside_development_the_signed_in_session_cookie_is_secure_even_over_ht
     production_client.cookies.clear()
 
     response = production_client.post(
-        action, data=fields, headers={"Cookie": f"{COOKIE_NAME}={page.cookies[COOKIE_NAME]}"})
+        action, data=fields, headers={"Cookie": f"{COOKIE_NAME}={page.cookies[COOKIE_NAME]}"}
+    )
 
     assert response.status_code == 303
     assert "; secure" in set_cookie_header(response).lower()
@@ -259,8 +273,10 @@ def test_tampered_session_cookie_counts_as_signed_out(client: TestClient, world:
     forged = f"{payload}.{value.split('.')[1]}"
     client.cookies.clear()
 
-    page = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
-                      headers={"Cookie": f"{COOKIE_NAME}={forged}"})
+    page = client.get(
+        f"/oauth/authorize?{authorize_query(world.client_id)}",
+        headers={"Cookie": f"{COOKIE_NAME}={forged}"},
+    )
 
     assert 'name="password"' in page.text
 
@@ -272,8 +288,10 @@ def test_cookie_signed_with_another_key_counts_as_signed_out(
         Session("n", USER, int(time.time()), None)
     )
 
-    page = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
-                      headers={"Cookie": f"{COOKIE_NAME}={forged}"})
+    page = client.get(
+        f"/oauth/authorize?{authorize_query(world.client_id)}",
+        headers={"Cookie": f"{COOKIE_NAME}={forged}"},
+    )
 
     assert 'name="password"' in page.text
 
@@ -315,8 +333,10 @@ def test_a_copy_of_the_session_cookie_does_not_sign_in_after_sign_out(
 ) -> None:
     copied = signed_out_copy(client, world)
 
-    page = client.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
-                      headers={"Cookie": f"{COOKIE_NAME}={copied}"})
+    page = client.get(
+        f"/oauth/authorize?{authorize_query(world.client_id)}",
+        headers={"Cookie": f"{COOKIE_NAME}={copied}"},
+    )
 
     assert page.status_code == 200
     assert 'name="password"' in page.text
@@ -338,8 +358,10 @@ def test_signing_out_through_one_process_ends_the_session_in_another(
     copied = signed_out_copy(client, world)
 
     with TestClient(create_app(settings), follow_redirects=False) as elsewhere:
-        page = elsewhere.get(f"/oauth/authorize?{authorize_query(world.client_id)}",
-                             headers={"Cookie": f"{COOKIE_NAME}={copied}"})
+        page = elsewhere.get(
+            f"/oauth/authorize?{authorize_query(world.client_id)}",
+            headers={"Cookie": f"{COOKIE_NAME}={copied}"},
+        )
 
     assert 'name="password"' in page.text
 
@@ -453,15 +475,18 @@ def test_cli_sets_a_password_typed_twice_that_then_signs_in(
         world = seed_world(app.state.ledger)
         env = {"LEDGER_ENVIRONMENT": "development"}
         if settings.database_url:
-            env |= {"LEDGER_DATABASE_URL": settings.database_url,
-                    "LEDGER_POSTGRES_SCHEMA": settings.postgres_schema or ""}
+            env |= {
+                "LEDGER_DATABASE_URL": settings.database_url,
+                "LEDGER_POSTGRES_SCHEMA": settings.postgres_schema or "",
+            }
         else:
             env["LEDGER_SQLITE_PATH"] = str(settings.sqlite_path)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
 
-        result = CliRunner().invoke(cli, ["users", "set-password", USER],
-                                    input="typed at the prompt\ntyped at the prompt\n")
+        result = CliRunner().invoke(
+            cli, ["users", "set-password", USER], input="typed at the prompt\ntyped at the prompt\n"
+        )
 
         assert result.exit_code == 0, result.output
         assert "typed at the prompt" not in result.output  # hidden
@@ -484,8 +509,9 @@ def test_cli_refuses_a_password_too_short(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_cli_names_an_unknown_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LEDGER_SQLITE_PATH", str(tmp_path / "ledger.sqlite"))
 
-    result = CliRunner().invoke(cli, ["users", "set-password", "ghost"],
-                                input="long enough\nlong enough\n")
+    result = CliRunner().invoke(
+        cli, ["users", "set-password", "ghost"], input="long enough\nlong enough\n"
+    )
 
     assert result.exit_code == 1
     assert "No platform user 'ghost' is registered" in result.output

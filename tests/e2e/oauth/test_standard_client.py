@@ -64,8 +64,11 @@ def test_authlib_client_completes_the_authorization_code_flow(
 ) -> None:
     base_url, world = server
     client = OAuth2Client(
-        client_id=world.client_id, client_secret=world.client_secret,
-        redirect_uri=REDIRECT_URI, scope="basic", trust_env=False,
+        client_id=world.client_id,
+        client_secret=world.client_secret,
+        redirect_uri=REDIRECT_URI,
+        scope="basic",
+        trust_env=False,
     )
     authorization_url, state = client.create_authorization_url(f"{base_url}/oauth/authorize")
 
@@ -84,8 +87,10 @@ def test_no_secret_of_the_flow_is_logged(
 ) -> None:
     base_url, world = server
     client = OAuth2Client(
-        client_id=world.client_id, client_secret=world.client_secret,
-        redirect_uri=REDIRECT_URI, trust_env=False,
+        client_id=world.client_id,
+        client_secret=world.client_secret,
+        redirect_uri=REDIRECT_URI,
+        trust_env=False,
     )
     authorization_url, _ = client.create_authorization_url(f"{base_url}/oauth/authorize")
     callback = consent_in_browser(base_url, authorization_url)

@@ -42,8 +42,9 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
 
-def assert_legacy_error(response: Any, message: str, status: int = 400,
-                        error_type: str = "OAuthException") -> None:
+def assert_legacy_error(
+    response: Any, message: str, status: int = 400, error_type: str = "OAuthException"
+) -> None:
     assert response.status_code == status, response.text
     assert response.json() == {"error_type": error_type, "code": status, "error_message": message}
     assert response.headers["cache-control"] == "no-store"
@@ -62,8 +63,12 @@ def test_code_is_exchanged_for_a_token_and_the_user_in_the_legacy_body(
     alice = ledger.user(USER)
     assert body == {
         "access_token": body["access_token"],
-        "user": {"id": alice.id.hex, "username": "alice", "full_name": "Alice Liddell",
-                 "profile_picture": "https://pics.example/alice.jpg"},
+        "user": {
+            "id": alice.id.hex,
+            "username": "alice",
+            "full_name": "Alice Liddell",
+            "profile_picture": "https://pics.example/alice.jpg",
+        },
     }
     assert len(body["access_token"]) >= 43
     assert ledger.token(body["access_token"]).active
@@ -100,8 +105,13 @@ def test_client_may_authenticate_with_http_basic(
 def test_token_path_with_trailing_slash_is_served_too(
     client: TestClient, world: World, code: str
 ) -> None:
-    fields = {"client_id": world.client_id, "client_secret": world.client_secret,
-              "grant_type": "authorization_code", "redirect_uri": REDIRECT_URI, "code": code}
+    fields = {
+        "client_id": world.client_id,
+        "client_secret": world.client_secret,
+        "grant_type": "authorization_code",
+        "redirect_uri": REDIRECT_URI,
+        "code": code,
+    }
 
     response = client.post("/oauth/access_token/", data=fields)
 
@@ -147,8 +157,12 @@ def test_two_client_authentication_methods_at_once_are_refused(
 ) -> None:
     response = client.post(
         "/oauth/access_token",
-        data={"client_secret": world.client_secret, "grant_type": "authorization_code",
-              "redirect_uri": REDIRECT_URI, "code": code},
+        data={
+            "client_secret": world.client_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT_URI,
+            "code": code,
+        },
         headers=basic(world.client_id, world.client_secret),
     )
 
@@ -161,8 +175,9 @@ def test_two_client_authentication_methods_at_once_are_refused(
 def test_malformed_http_basic_is_refused_as_a_failed_client_authentication(
     client: TestClient, world: World, code: str
 ) -> None:
-    response = client.post("/oauth/access_token", data={"code": code},
-                           headers={"Authorization": "Basic not base64!"})
+    response = client.post(
+        "/oauth/access_token", data={"code": code}, headers={"Authorization": "Basic not base64!"}
+    )
 
     assert_legacy_error(response, "Malformed HTTP Basic credentials", status=401)
 
@@ -190,9 +205,7 @@ def test_grant_type_other_than_authorization_code_is_refused(
 
 
 @pytest.mark.parametrize("bad_code", ["not-a-code", "", None])
-def test_unknown_or_missing_code(
-    client: TestClient, world: World, bad_code: str | None
-) -> None:
+def test_unknown_or_missing_code(client: TestClient, world: World, bad_code: str | None) -> None:
     response = token_request(client, world, bad_code)
 
     assert_legacy_error(response, "Matching code was not found or was already used.")
@@ -235,20 +248,31 @@ def test_code_issued_to_another_client_is_not_found(
 
 
 def test_json_body_is_refused(client: TestClient, world: World, code: str) -> None:
-    response = client.post("/oauth/access_token", json={
-        "client_id": world.client_id, "client_secret": world.client_secret,
-        "grant_type": "authorization_code", "redirect_uri": REDIRECT_URI, "code": code,
-    })
+    response = client.post(
+        "/oauth/access_token",
+        json={
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT_URI,
+            "code": code,
+        },
+    )
 
     assert_legacy_error(response, "Send the parameters as application/x-www-form-urlencoded")
 
 
 def test_parameter_sent_twice_is_refused(client: TestClient, world: World, code: str) -> None:
-    body = (f"client_id={world.client_id}&client_secret={world.client_secret}"
-            f"&grant_type=authorization_code&code={code}&code={code}")
+    body = (
+        f"client_id={world.client_id}&client_secret={world.client_secret}"
+        f"&grant_type=authorization_code&code={code}&code={code}"
+    )
 
-    response = client.post("/oauth/access_token", content=body,
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/oauth/access_token",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert_legacy_error(response, "The parameter code is included more than once")
 

@@ -36,8 +36,13 @@ def code(client: TestClient, world: World) -> str:
     ],
 )
 def test_an_exchange_whose_read_model_wait_fails_still_answers_its_token(
-    client: TestClient, app: FastAPI, ledger: Any, world: World, code: str,
-    monkeypatch: pytest.MonkeyPatch, failure: Exception,
+    client: TestClient,
+    app: FastAPI,
+    ledger: Any,
+    world: World,
+    code: str,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
 ) -> None:
     def fail(*args: Any, **kwargs: Any) -> int:
         raise failure
