@@ -3,7 +3,7 @@ the signed session cookie of the OAuth sign-in pages.
 
 API keys belong to the platform's staff and machines; a platform user acts for herself with the
 password she signs in to the OAuth pages with, and her writes are recorded as ``Actor.user``.
-The password is checked as the sign-in page checks it (``api.oauth.signin.authenticate``): a wrong
+The password is checked as the sign-in page checks it (``application.sign_in``): a wrong
 password and an unknown username cost the same argon2id verification and get the same 401, which
 names the Basic realm (RFC 7617 §2), and count alike towards the username's lock (then 429 with
 ``Retry-After``, the password unchecked). The cookie is verified by ``api.oauth.sessions`` (signed,
@@ -30,9 +30,11 @@ from api.dependencies import LedgerDep, SettingsDep, SignInThrottleDep
 from api.errors import LEDGER_ERROR_RESPONSES, THROTTLED_RESPONSE
 from api.http_basic import MALFORMED, MalformedBasicError, basic_credentials
 from api.oauth.sessions import COOKIE_NAME, VisitorDep
-from api.oauth.signin import WRONG_CREDENTIALS, authenticate
+from api.oauth.signin import WRONG_CREDENTIALS
+from application.sign_in import sign_in
 from domain.actors import Actor
 from domain.errors import SignInThrottledError
+from infrastructure.passwords import ARGON2
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ def authenticate_user(
         if settings.trusted_user_header:
             raise unauthorized(SSO_ONLY)
         try:
-            user = authenticate(ledger, throttle, basic.username, basic.password)
+            user = sign_in(ledger, throttle, ARGON2, basic.username, basic.password)
         except SignInThrottledError:
             logger.info("platform user authentication throttled")
             raise

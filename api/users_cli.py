@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
-from api.passwords import hash_password
 from api.schemas.users import PASSWORD_MAX, PASSWORD_MIN
 from domain.actors import Actor
 from domain.errors import LedgerError
+from infrastructure.passwords import hash_password
 from infrastructure.persistence import open_ledger
 from infrastructure.settings import SettingsError, build_settings
 

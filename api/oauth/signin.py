@@ -1,6 +1,6 @@
 """Signing in to (and out of) the OAuth pages with a platform user's password.
 
-The password is checked against the argon2id hash the ledger stores (``Ledger.set_user_password``);
+The password is checked by ``application.sign_in`` against the argon2id hash the ledger stores;
 an unknown username costs the same hash verification, so timing does not tell which usernames exist,
 and the page says only that the pair was wrong. Guessing is throttled (``domain.sign_in_attempts``):
 every attempt is counted before its password is checked, and after too many wrong passwords for a
@@ -16,7 +16,6 @@ one is refused.
 from __future__ import annotations
 
 import logging
-from functools import cache
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request, Response
@@ -43,11 +42,10 @@ from api.oauth.sessions import (
     end_session,
     set_session_cookie,
 )
-from api.passwords import hash_password, verify_password
+from application import sign_in as password_sign_in
 from application.ledger import Ledger
 from domain.errors import LedgerError, SignInThrottledError
-from domain.users import User
-from infrastructure.sign_in_throttle import SignInThrottle
+from infrastructure.passwords import ARGON2
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +53,6 @@ router = APIRouter(route_class=LegacyErrorRoute, tags=["oauth"], responses=LEGAC
 
 SIGNIN_PATH = "/oauth/signin"
 SIGNOUT_PATH = "/oauth/signout"
-MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; a bound keeps a request from burning CPU
 WRONG_CREDENTIALS = "The username or password is incorrect."
 
 
@@ -64,43 +61,6 @@ class PasswordSignInDisabledError(OAuthPageError):
 
     def __init__(self) -> None:
         super().__init__("Password sign-in is turned off: sign in through the single sign-on")
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified against when the username is unknown, so both failures take as long."""
-    return hash_password("no user has this password")
-
-
-def authenticate(
-    ledger: Ledger, throttle: SignInThrottle, username: str, password: str
-) -> User | None:
-    """The user whose password this is, or None; ``SignInThrottledError``, without checking
-    the password, while the username is locked. The attempt counts against the username typed
-    (registered or not) before the password is checked, so that no burst of concurrent guesses
-    gets more checked than the limit; a right password then clears the count."""
-    if not username or not password or len(password) > MAX_PASSWORD_CHARS:
-        return None
-    now = ledger.clock()
-    counted = throttle.count_attempt(username, now)
-    user = _verified_user(ledger, username, password)
-    if user is None:
-        if counted.is_locked(now):
-            logger.warning("password sign-in locked after repeated wrong passwords")
-    else:
-        throttle.clear(username)
-    return user
-
-
-def _verified_user(ledger: Ledger, username: str, password: str) -> User | None:
-    try:
-        user = ledger.user(username)
-    except LedgerError:  # UserNotFoundError, or a name that cannot be one
-        verify_password(_dummy_hash(), password)
-        return None
-    if not verify_password(user.password_hash or _dummy_hash(), password):
-        return None
-    return user if user.password_hash else None
 
 
 def safe_next(request: Request, value: str | None) -> str:
@@ -183,7 +143,9 @@ def sign_in(
     next_url = safe_next(request, form.get("next"))
     username = form.get("username", "").strip()
     try:
-        user = authenticate(ledger, throttle, username, form.get("password", ""))
+        user = password_sign_in.sign_in(
+            ledger, throttle, ARGON2, username, form.get("password", "")
+        )
     except SignInThrottledError as error:
         logger.info("oauth sign-in throttled")
         response = _signin_again(

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Response, status
 from api.auth import Administrator, Reader
 from api.dependencies import LedgerDep, RuntimeDep
 from api.errors import LEDGER_ERROR_RESPONSES
-from api.passwords import hash_password
 from api.positions import CaughtUp, acknowledged, written
 from api.schemas.common import ReasonIn, WrittenOut
 from api.schemas.users import PasswordIn, UserOut, UserRegistered, UserRegistration
+from infrastructure.passwords import hash_password
 
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=LEDGER_ERROR_RESPONSES)
 

@@ -11,7 +11,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.apps import App
+from domain.grants import Grant
 from domain.identity import grant_id
+from domain.scopes import ScopeCatalogue
+from domain.tokens import AccessToken
+from domain.users import User
 from infrastructure.read_model.audit_index import audit_row
 
 APP_DISABLED = "app_disabled"
@@ -108,10 +113,10 @@ class Batch:
             _text(getattr(event, "reason", "")),
         )
         self.log.append((position, at, name, agg, event.originator_version, *who))
-        handler = HANDLERS.get(name)
+        handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event, agg, position)
-        token = self.tokens.get(agg) if name == "AccessToken.Issued" else None
+        token = self.tokens.get(agg) if type(event) is TOKEN_ISSUED else None
         self.audit.append(
             audit_row(event, position, name, agg, at, who, stored, token[4] if token else None)
         )
@@ -179,33 +184,49 @@ def _token_issued(b: Batch, e: Any, agg: str, pos: int) -> None:
 
 Handler = Callable[[Batch, Any, str, int], None]
 
-HANDLERS: dict[str, Handler] = {
-    "ScopeCatalogue.Created": _catalogue_created,
-    "ScopeCatalogue.ScopeIntroduced": lambda b, e, agg, pos: b.open(SCOPE_EXISTS, e.scope, "", pos),
-    "ScopeCatalogue.ScopeRetired": lambda b, e, agg, pos: b.open(SCOPE_RETIRED, e.scope, "", pos),
-    "ScopeCatalogue.UnreviewedLiveAllowed": lambda b, e, agg, pos: b.open(
+
+def _event(aggregate: type[Any], name: str) -> type[Any]:
+    """The aggregate's event class of that name (``App.Registered``), looked up when this module
+    is imported: a renamed event fails here instead of being skipped by the projection."""
+    cls: type[Any] = getattr(aggregate, name)
+    return cls
+
+
+TOKEN_ISSUED = _event(AccessToken, "Issued")
+
+# Keyed by the event classes themselves: a renamed class is an import error, not a silently
+# skipped event.
+HANDLERS: dict[type[Any], Handler] = {
+    _event(ScopeCatalogue, "Created"): _catalogue_created,
+    _event(ScopeCatalogue, "ScopeIntroduced"): lambda b, e, agg, pos: b.open(
+        SCOPE_EXISTS, e.scope, "", pos
+    ),
+    _event(ScopeCatalogue, "ScopeRetired"): lambda b, e, agg, pos: b.open(
+        SCOPE_RETIRED, e.scope, "", pos
+    ),
+    _event(ScopeCatalogue, "UnreviewedLiveAllowed"): lambda b, e, agg, pos: b.open(
         UNREVIEWED_LIVE, PLATFORM, "", pos
     ),
-    "ScopeCatalogue.UnreviewedAppsMovedToSandbox": lambda b, e, agg, pos: b.close(
+    _event(ScopeCatalogue, "UnreviewedAppsMovedToSandbox"): lambda b, e, agg, pos: b.close(
         UNREVIEWED_LIVE, PLATFORM, "", pos
     ),
-    "User.Registered": _user_registered,
-    "App.Registered": _app_registered,
-    "App.SandboxInvitationAccepted": lambda b, e, agg, pos: b.open(
+    _event(User, "Registered"): _user_registered,
+    _event(App, "Registered"): _app_registered,
+    _event(App, "SandboxInvitationAccepted"): lambda b, e, agg, pos: b.open(
         SANDBOX_USER, agg, _hex(e.user_id), pos
     ),
-    "App.SandboxUserRemoved": lambda b, e, agg, pos: b.close(
+    _event(App, "SandboxUserRemoved"): lambda b, e, agg, pos: b.close(
         SANDBOX_USER, agg, _hex(e.user_id), pos
     ),
-    "App.ModeChanged": _mode_changed,
-    "App.Disabled": lambda b, e, agg, pos: b.open(APP_DISABLED, agg, "", pos),
-    "App.Enabled": lambda b, e, agg, pos: b.close(APP_DISABLED, agg, "", pos),
-    "App.PermissionApproved": _permission_approved,
-    "App.ApprovalWithdrawn": _approval_withdrawn,
-    "Grant.Created": _grant_created,
-    "Grant.ScopesGranted": _scopes_granted,
-    "Grant.Deauthorized": lambda b, e, agg, pos: b.close_all(GRANT, agg, pos),
-    "AccessToken.Issued": _token_issued,
-    "AccessToken.Revoked": lambda b, e, agg, pos: b.end_token(agg, pos, "revoked"),
-    "AccessToken.Expired": lambda b, e, agg, pos: b.end_token(agg, pos, "expired"),
+    _event(App, "ModeChanged"): _mode_changed,
+    _event(App, "Disabled"): lambda b, e, agg, pos: b.open(APP_DISABLED, agg, "", pos),
+    _event(App, "Enabled"): lambda b, e, agg, pos: b.close(APP_DISABLED, agg, "", pos),
+    _event(App, "PermissionApproved"): _permission_approved,
+    _event(App, "ApprovalWithdrawn"): _approval_withdrawn,
+    _event(Grant, "Created"): _grant_created,
+    _event(Grant, "ScopesGranted"): _scopes_granted,
+    _event(Grant, "Deauthorized"): lambda b, e, agg, pos: b.close_all(GRANT, agg, pos),
+    _event(AccessToken, "Issued"): _token_issued,
+    _event(AccessToken, "Revoked"): lambda b, e, agg, pos: b.end_token(agg, pos, "revoked"),
+    _event(AccessToken, "Expired"): lambda b, e, agg, pos: b.end_token(agg, pos, "expired"),
 }

@@ -6,7 +6,6 @@ that turns facts into a decision is the domain's (``domain.decisions.decide``).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -51,54 +50,61 @@ MAX_WAITING_READS = 16
 _HELD = "from_pos <= :p AND (to_pos IS NULL OR to_pos > :p)"
 
 
-def _held(kind: str, subject: str, obj: str | None, column: str = "from_pos") -> str:
+def _held_at(at: str) -> str:
+    """An interval holds at the log position the SQL expression ``at`` gives."""
+    return f"from_pos <= {at} AND (to_pos IS NULL OR to_pos > {at})"
+
+
+def _held(
+    kind: str, subject: str, obj: str | None, column: str = "from_pos", at: str = ":p"
+) -> str:
     where = f"kind = '{kind}' AND subject = {subject}"
     if obj is not None:
         where += f" AND object = {obj}"
     return (
-        f"(SELECT {column} FROM rm_intervals WHERE {where} AND {_HELD} "
+        f"(SELECT {column} FROM rm_intervals WHERE {where} AND {_held_at(at)} "
         "ORDER BY from_pos DESC LIMIT 1)"
     )
 
 
-def _check_sql(aggregate: str) -> str:
-    """The facts of one token and scope at log position :p, in one statement."""
-    return f"""
-SELECT t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
-  CASE WHEN t.ended_pos <= :p THEN t.ended_pos END,
-  CASE WHEN t.ended_pos <= :p THEN t.end_kind END,
-  {_held(APP_DISABLED, "t.app_id", "''")},
-  {_held(APP_LIVE, "t.app_id", "''")},
+def _check_columns(aggregate: str, at: str) -> str:
+    """The facts of one token and scope at the log position ``at`` (an SQL expression)."""
+    return f"""t.token_id, t.app_id, t.user_id, t.grant_id, t.scopes, t.issued_pos,
+  CASE WHEN t.ended_pos <= {at} THEN t.ended_pos END,
+  CASE WHEN t.ended_pos <= {at} THEN t.end_kind END,
+  {_held(APP_DISABLED, "t.app_id", "''", at=at)},
+  {_held(APP_LIVE, "t.app_id", "''", at=at)},
   (SELECT {aggregate} FROM rm_intervals WHERE kind = '{APP_APPROVED}' AND subject = t.app_id
-     AND {_HELD}),
-  {_held(APP_APPROVED, "t.app_id", ":scope")},
-  {_held(UNREVIEWED_LIVE, f"'{PLATFORM}'", "''")},
+     AND {_held_at(at)}),
+  {_held(APP_APPROVED, "t.app_id", ":scope", at=at)},
+  {_held(UNREVIEWED_LIVE, f"'{PLATFORM}'", "''", at=at)},
   (SELECT from_pos FROM rm_intervals WHERE kind = '{GRANT}' AND subject = t.grant_id
-     AND object = :scope AND from_pos <= t.issued_pos AND (to_pos IS NULL OR to_pos > :p)
+     AND object = :scope AND from_pos <= t.issued_pos AND (to_pos IS NULL OR to_pos > {at})
      ORDER BY from_pos DESC LIMIT 1),
   (SELECT MIN(to_pos) FROM rm_intervals WHERE kind = '{GRANT}' AND subject = t.grant_id
-     AND from_pos <= t.issued_pos AND to_pos > t.issued_pos AND to_pos <= :p),
-  {_held(SCOPE_RETIRED, ":scope", "''")},
-  {_held(SANDBOX_USER, "t.app_id", "t.user_id")}
-FROM rm_tokens t WHERE t.digest = :digest AND t.issued_pos <= :p
+     AND from_pos <= t.issued_pos AND to_pos > t.issued_pos AND to_pos <= {at}),
+  {_held(SCOPE_RETIRED, ":scope", "''", at=at)},
+  {_held(SANDBOX_USER, "t.app_id", "t.user_id", at=at)}
 """
+
+
+def _check_sql(aggregate: str) -> str:
+    """The facts of one token and scope at log position :p, in one statement."""
+    return (
+        f"SELECT {_check_columns(aggregate, ':p')}"
+        "FROM rm_tokens t WHERE t.digest = :digest AND t.issued_pos <= :p\n"
+    )
 
 
 def _check_now_sql(aggregate: str) -> str:
     """The same facts at the projected position, read with that position and the high-water
     mark in the same statement (one round trip for a check of "now")."""
-    positions = (
+    return (
         "WITH pos AS (SELECT t.position AS p, COALESCE(h.position, 0) AS hw "
         "FROM rm_tracking t LEFT JOIN rm_high_water h ON h.name = t.name "
         f"WHERE t.name = '{TRACKING_NAME}')\n"
-    )
-    body = re.sub(r":p\b", "pos.p", _check_sql(aggregate))
-    select, rest = body.split("FROM rm_tokens t WHERE ")
-    return (
-        positions
-        + select.replace("SELECT ", "SELECT pos.p, pos.hw, ", 1)
-        + "FROM pos LEFT JOIN rm_tokens t ON "
-        + rest
+        f"SELECT pos.p, pos.hw, {_check_columns(aggregate, 'pos.p')}"
+        "FROM pos LEFT JOIN rm_tokens t ON t.digest = :digest AND t.issued_pos <= pos.p\n"
     )
 
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from api.oauth import signin
 from domain.sign_in_attempts import LOCKOUT, MAX_FAILURES
+from infrastructure import passwords
 from infrastructure.sign_in_throttle import TABLE
 from tests.support.clock import Clock
 from tests.support.http_api import Api, World
@@ -144,13 +144,13 @@ def test_a_locked_username_is_refused_without_checking_the_password(
 ) -> None:
     attempt.fail("alice")
     checked: list[str] = []
-    verify: Callable[[str, str], bool] = signin.verify_password
+    verify: Callable[[str, str], bool] = passwords.verify_password
 
     def counting_verify(password_hash: str, password: str) -> bool:
         checked.append(password)
         return verify(password_hash, password)
 
-    monkeypatch.setattr(signin, "verify_password", counting_verify)
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
 
     assert attempt("alice", PASSWORD) == REFUSED
     assert checked == []
@@ -165,7 +165,7 @@ def test_the_right_password_after_a_concurrent_burst_of_wrong_ones_is_refused(
     burst = 16
     checked: list[str] = []
     released = threading.Event()
-    verify: Callable[[str, str], bool] = signin.verify_password
+    verify: Callable[[str, str], bool] = passwords.verify_password
 
     def held_verify(password_hash: str, password: str) -> bool:
         checked.append(password)
@@ -173,7 +173,7 @@ def test_the_right_password_after_a_concurrent_burst_of_wrong_ones_is_refused(
             released.wait(timeout=30)
         return verify(password_hash, password)
 
-    monkeypatch.setattr(signin, "verify_password", held_verify)
+    monkeypatch.setattr(passwords, "verify_password", held_verify)
     with ThreadPoolExecutor(burst) as pool:
         guesses = [pool.submit(basic, "alice", WRONG) for _ in range(burst)]
         try:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from api.oauth import signin
-from api.passwords import hash_password
+from application.sign_in import sign_in
 from domain.credentials import SecretHasher
 from domain.errors import SignInThrottledError
 from domain.sign_in_attempts import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInAttempts
+from infrastructure import passwords
+from infrastructure.passwords import ARGON2, hash_password
 from infrastructure.read_model.database import Database
 from infrastructure.read_model.projector import rebuild
 from infrastructure.read_model.schema import READ_MODEL_TABLES
@@ -248,14 +249,14 @@ def held_checks(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> HeldChecks
     """Alice has a password; every password check is counted, and a wrong one held."""
     register_user(runtime.ledger, "alice")
     runtime.ledger.set_user_password("alice", hash_password(PASSWORD), PLATFORM)
-    held = HeldChecks(signin.verify_password)
-    monkeypatch.setattr(signin, "verify_password", held)
+    held = HeldChecks(passwords.verify_password)
+    monkeypatch.setattr(passwords, "verify_password", held)
     return held
 
 
 def guess(runtime: Runtime, throttle: SignInThrottle, password: str) -> str:
     try:
-        user = signin.authenticate(runtime.ledger, throttle, "alice", password)
+        user = sign_in(runtime.ledger, throttle, ARGON2, "alice", password)
     except SignInThrottledError:
         return REFUSED
     return "wrong password" if user is None else "signed in"

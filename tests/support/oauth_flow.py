@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from api.passwords import hash_password
 from application.results import ClientRegistered
 from domain.actors import Actor
+from infrastructure.passwords import hash_password
 from infrastructure.settings import Settings, build_settings
 from tests.support.ledger_setup import REDIRECT_URI, add_sandbox_user, register_app, register_user
 

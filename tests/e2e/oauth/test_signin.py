@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from api.oauth.sessions import COOKIE_NAME, SESSION_LIFETIME, Session, SessionCodec
-from api.passwords import hash_password
 from domain.actors import Actor
 from infrastructure.ended_sessions import TABLE as ENDED_SESSIONS
+from infrastructure.passwords import hash_password
 from infrastructure.settings import Settings
 from tests.support.ledger_setup import REDIRECT_URI
 from tests.support.oauth_flow import (

@@ -5,6 +5,8 @@ The domain only ever sees the hash; the password is never logged, stored or echo
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -23,3 +25,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when a username has no password, so every failure takes as long."""
+    return hash_password("no user has this password")
+
+
+class Argon2Passwords:
+    """The application's ``PasswordChecker`` (``application.sign_in``) over argon2id."""
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return verify_password(password_hash, password)
+
+    def verify_nothing(self, password: str) -> None:
+        verify_password(_dummy_hash(), password)
+
+
+ARGON2 = Argon2Passwords()
