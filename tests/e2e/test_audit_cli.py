@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from domain.ledger import Ledger
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from application.ledger import Ledger
 from infrastructure.persistence import open_ledger
 from infrastructure.settings import build_settings
 from tests.support.ledger_setup import register_app, register_user

@@ -31,7 +31,10 @@ def instance(cls: type[errors.LedgerError]) -> errors.LedgerError:
 def test_every_domain_error_is_a_client_error_or_a_retry(cls: type[errors.LedgerError]) -> None:
     status = status_for(instance(cls))
 
-    assert 400 <= status < 500 or (issubclass(cls, errors.ProjectionTimeoutError) and status == 503)
+    assert 400 <= status < 500 or (
+        issubclass(cls, (errors.ProjectionTimeoutError, errors.StoreUnavailableError))
+        and status == 503
+    )
 
 
 @pytest.mark.parametrize(

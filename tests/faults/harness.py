@@ -182,7 +182,10 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
             "LEDGER_DATABASE_URL": settings.database_url or "",
             "LEDGER_POSTGRES_SCHEMA": settings.postgres_schema or "",
             "LEDGER_SECRET_KEY": SECRET_KEY,
-            "LEDGER_ENVIRONMENT": "production",
+            # Outside development the session cookie is always Secure, and this suite's client
+            # speaks plain http on the loopback (no TLS-terminating proxy in front): an explicit
+            # secret key keeps every other production setting.
+            "LEDGER_ENVIRONMENT": "development",
             "LEDGER_DATABASE_TIMEOUT": str(DATABASE_TIMEOUT),
             "LEDGER_HOST": "127.0.0.1",
             **extra,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from domain.results import ClientRegistered, TokenIssued
 
+from application.results import ClientRegistered, TokenIssued
 from domain.actors import Actor
 from domain.errors import InvalidCursorError, InvalidInputError
 from domain.identity import app_id_from_client_id, grant_id, user_id
