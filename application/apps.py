@@ -11,7 +11,17 @@ from domain.errors import NotPermittedError
 from domain.identity import same_username
 
 
+class AppQueries(LedgerService):
+    """What an app's readers need beyond the app itself."""
+
+    def client_signing_secret(self, client_id: str) -> str:
+        """The current client secret, recomputed to verify signed requests."""
+        return self.hasher.derive(self.app(client_id).secret_nonce)
+
+
 class AppCommands(LedgerService):
+    """Registration, details, secrets, security, sandbox users, mode and suspension."""
+
     @command
     def register_app(
         self,
@@ -52,10 +62,6 @@ class AppCommands(LedgerService):
         nonce = new_secret()
         secret = self.hasher.derive(nonce)
         return secret, self.hasher.digest(secret), nonce
-
-    def client_signing_secret(self, client_id: str) -> str:
-        """The current client secret, recomputed to verify signed requests."""
-        return self.hasher.derive(self.app(client_id).secret_nonce)
 
     @command
     def update_app_details(

@@ -15,28 +15,8 @@ from domain.reviews import Review
 from domain.users import User
 
 
-class KeyCommands(LedgerService):
-    # --- keys ---------------------------------------------------------------------------------
-
-    @command
-    def create_api_key(
-        self, *, name: str, role: KeyRole | str, principal: str | None, actor: Actor
-    ) -> ApiKeyCreated:
-        """A new random key; a developer key must name a registered user."""
-        secret = new_secret()
-        key = ApiKey.create(self.hasher.digest(secret), name, role, principal, actor)
-        if key.key_role is KeyRole.DEVELOPER:
-            self.user(key.principal)
-        index = self._get(ApiKeyIndex.create_id(), ApiKeyIndex) or ApiKeyIndex.start(actor)
-        index.add(key.id, actor)
-        position = self._save(key, index)
-        return ApiKeyCreated(position, key.id, key.name, key.key_role, key.principal, secret)
-
-    @command
-    def revoke_api_key(self, key_id: UUID | str, actor: Actor, reason: str = "") -> Written:
-        key = self.api_key(key_id)
-        key.revoke(actor, reason)
-        return Written(self._save(key))
+class KeyQueries(LedgerService):
+    """API keys as read: one, all, the key a request presents, and what its holder may see."""
 
     def api_key(self, key_id: UUID | str) -> ApiKey:
         try:
@@ -79,3 +59,27 @@ class KeyCommands(LedgerService):
         review = self.review(review_id)
         key.require_may_see(self._app_by_id(review.app_id).owner_username)
         return review
+
+
+class KeyCommands(KeyQueries):
+    """Creating and revoking API keys."""
+
+    @command
+    def create_api_key(
+        self, *, name: str, role: KeyRole | str, principal: str | None, actor: Actor
+    ) -> ApiKeyCreated:
+        """A new random key; a developer key must name a registered user."""
+        secret = new_secret()
+        key = ApiKey.create(self.hasher.digest(secret), name, role, principal, actor)
+        if key.key_role is KeyRole.DEVELOPER:
+            self.user(key.principal)
+        index = self._get(ApiKeyIndex.create_id(), ApiKeyIndex) or ApiKeyIndex.start(actor)
+        index.add(key.id, actor)
+        position = self._save(key, index)
+        return ApiKeyCreated(position, key.id, key.name, key.key_role, key.principal, secret)
+
+    @command
+    def revoke_api_key(self, key_id: UUID | str, actor: Actor, reason: str = "") -> Written:
+        key = self.api_key(key_id)
+        key.revoke(actor, reason)
+        return Written(self._save(key))

@@ -48,7 +48,96 @@ RESPONSE_TYPES = ("code", "token")
 LEDGER = Actor("ledger", Role.SYSTEM)
 
 
-class OAuthCommands(LedgerService):
+class OAuthQueries(LedgerService):
+    """What an authorization request may do, and which token a secret or id names."""
+
+    # --- the authorization request, checked once for the consent page and for authorize ----
+
+    def authorization_redirect(
+        self, client_id: str | None, redirect_uri: str | None
+    ) -> tuple[App, str]:
+        """The app and the registered redirect URI the request names; until both are known no
+        error may be redirected to the client (RFC 6749 §4.1.2.1)."""
+        app = self.app(client_id, read_only=True)
+        if not redirect_uri:
+            raise InvalidInputError("redirect_uri is required")
+        if find_matching(app.redirect_uris, redirect_uri) is None:
+            raise RedirectUriMismatchError()
+        return app, redirect_uri
+
+    def check_authorization_request(
+        self,
+        client_id: str | None,
+        redirect_uri: str | None,
+        response_type: str | None,
+        scope: str | None,
+    ) -> CheckedAuthorizationRequest:
+        """Every check of an authorization request that does not depend on the user (RFC 6749
+        §4.1.1, §4.2.1), asked before anyone signs in or consents and again by ``authorize``."""
+        app, redirect_uri = self.authorization_redirect(client_id, redirect_uri)
+        if response_type not in RESPONSE_TYPES:
+            raise UnsupportedResponseTypeError()
+        app.require_active()
+        if response_type == "token" and app.implicit_disabled:
+            raise ImplicitFlowDisabledError()
+        catalogue = self.catalogue(read_only=True)
+        scopes = catalogue.parse(scope)
+        catalogue.require_not_retired(scopes)
+        return CheckedAuthorizationRequest(
+            app,
+            redirect_uri,
+            response_type,
+            scopes,
+            tuple((name, catalogue.scopes[name].description) for name in scopes),
+            app.effective_mode(catalogue.unreviewed_live_allowed),
+            catalogue.unreviewed_live_allowed,
+        )
+
+    def check_may_authorize(self, checked: CheckedAuthorizationRequest, username: str) -> User:
+        """The user may authorize the checked request's app (asked before the consent page is
+        shown; ``authorize`` asks again)."""
+        user = self.user(username, read_only=True)
+        self.require_may_authorize(
+            checked.app, user, checked.scopes, checked.mode, checked.unreviewed_live_allowed
+        )
+        return user
+
+    @staticmethod
+    def require_may_authorize(
+        app: App, user: User, scopes: tuple[str, ...], mode: Mode, unreviewed_live_allowed: bool
+    ) -> None:
+        """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes.
+
+        Public so the consent page can refuse before asking; ``authorize`` checks it again."""
+        if mode is Mode.SANDBOX:
+            if not app.is_sandbox_user(user.id):
+                raise NotSandboxUserError()
+            return
+        for scope in scopes:
+            if not app.live_permits(scope, unreviewed_live_allowed):
+                raise NotApprovedError(scope)
+
+    def token(self, access_token: str) -> AccessToken:
+        """The token a plaintext access token names (looked up by its keyed digest)."""
+        found = self._get(token_id(self.hasher.digest(access_token)), AccessToken)
+        if found is None:
+            raise TokenNotFoundError()
+        return found
+
+    def token_by_id(self, token: UUID | str) -> AccessToken:
+        try:
+            tid = token if isinstance(token, UUID) else UUID(str(token))
+        except ValueError:
+            raise TokenNotFoundError() from None
+        found = self._get(tid, AccessToken)
+        if found is None:
+            raise TokenNotFoundError()
+        return found
+
+
+class OAuthCommands(OAuthQueries):
+    """Authorization, code exchange, deauthorization, revocation and expiry."""
+
     # --- authorization ------------------------------------------------------------------------
 
     @command
@@ -120,72 +209,6 @@ class OAuthCommands(LedgerService):
         return Authorized(
             position, redirect_uri, scopes, mode.value, access_token=secret, token_id=token.id
         )
-
-    # --- the authorization request, checked once for the consent page and for authorize ----
-
-    def authorization_redirect(
-        self, client_id: str | None, redirect_uri: str | None
-    ) -> tuple[App, str]:
-        """The app and the registered redirect URI the request names; until both are known no
-        error may be redirected to the client (RFC 6749 §4.1.2.1)."""
-        app = self.app(client_id, read_only=True)
-        if not redirect_uri:
-            raise InvalidInputError("redirect_uri is required")
-        if find_matching(app.redirect_uris, redirect_uri) is None:
-            raise RedirectUriMismatchError()
-        return app, redirect_uri
-
-    def check_authorization_request(
-        self,
-        client_id: str | None,
-        redirect_uri: str | None,
-        response_type: str | None,
-        scope: str | None,
-    ) -> CheckedAuthorizationRequest:
-        """Every check of an authorization request that does not depend on the user (RFC 6749
-        §4.1.1, §4.2.1), asked before anyone signs in or consents and again by ``authorize``."""
-        app, redirect_uri = self.authorization_redirect(client_id, redirect_uri)
-        if response_type not in RESPONSE_TYPES:
-            raise UnsupportedResponseTypeError()
-        app.require_active()
-        if response_type == "token" and app.implicit_disabled:
-            raise ImplicitFlowDisabledError()
-        catalogue = self.catalogue(read_only=True)
-        scopes = catalogue.parse(scope)
-        catalogue.require_not_retired(scopes)
-        return CheckedAuthorizationRequest(
-            app,
-            redirect_uri,
-            response_type,
-            scopes,
-            tuple((name, catalogue.scopes[name].description) for name in scopes),
-            app.effective_mode(catalogue.unreviewed_live_allowed),
-            catalogue.unreviewed_live_allowed,
-        )
-
-    def check_may_authorize(self, checked: CheckedAuthorizationRequest, username: str) -> User:
-        """The user may authorize the checked request's app (asked before the consent page is
-        shown; ``authorize`` asks again)."""
-        user = self.user(username, read_only=True)
-        self.require_may_authorize(
-            checked.app, user, checked.scopes, checked.mode, checked.unreviewed_live_allowed
-        )
-        return user
-
-    @staticmethod
-    def require_may_authorize(
-        app: App, user: User, scopes: tuple[str, ...], mode: Mode, unreviewed_live_allowed: bool
-    ) -> None:
-        """Sandbox: only accepted sandbox users, any scope. Live: only approved scopes.
-
-        Public so the consent page can refuse before asking; ``authorize`` checks it again."""
-        if mode is Mode.SANDBOX:
-            if not app.is_sandbox_user(user.id):
-                raise NotSandboxUserError()
-            return
-        for scope in scopes:
-            if not app.live_permits(scope, unreviewed_live_allowed):
-                raise NotApprovedError(scope)
 
     def exchange_code(
         self,
@@ -296,23 +319,6 @@ class OAuthCommands(LedgerService):
             raise GrantNotFoundError()
         grant.deauthorize(actor, reason)
         return Written(self._save(grant))
-
-    def token(self, access_token: str) -> AccessToken:
-        """The token a plaintext access token names (looked up by its keyed digest)."""
-        found = self._get(token_id(self.hasher.digest(access_token)), AccessToken)
-        if found is None:
-            raise TokenNotFoundError()
-        return found
-
-    def token_by_id(self, token: UUID | str) -> AccessToken:
-        try:
-            tid = token if isinstance(token, UUID) else UUID(str(token))
-        except ValueError:
-            raise TokenNotFoundError() from None
-        found = self._get(tid, AccessToken)
-        if found is None:
-            raise TokenNotFoundError()
-        return found
 
     @command
     def revoke_token(
