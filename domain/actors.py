@@ -65,7 +65,3 @@ class Actor:
     def is_user(self, user: UUID) -> bool:
         """Whether this actor is that platform user (by id), acting for herself."""
         return self.role is Role.USER and user_id(self.principal) == user
-
-    @property
-    def is_platform(self) -> bool:
-        return self.role is Role.PLATFORM

@@ -73,12 +73,6 @@ def optional_display_text(value: str | None, field: str, max_length: int = MAX_T
     return require_display_text(value, field, max_length)
 
 
-def optional_text(value: str | None, field: str, max_length: int = MAX_TEXT) -> str:
-    if value is None or not value.strip():
-        return ""
-    return require_text(value, field, max_length)
-
-
 def require_absolute_url(value: str, field: str, *, web_only: bool = True) -> str:
     """An absolute URL with a host: http(s) for pages, any scheme for redirect URIs (native
     apps register custom schemes). Fragments are refused (RFC 6749 §3.1.2)."""

@@ -164,10 +164,6 @@ class Visitor:
     via_sso: bool
     needs_cookie: bool
 
-    @property
-    def signed_in(self) -> bool:
-        return self.username is not None
-
     def keep_session(self, response: Response, request: Request, codec: SessionCodec) -> None:
         """Sends the session cookie when the browser does not hold this session yet."""
         if self.needs_cookie:

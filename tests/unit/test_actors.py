@@ -42,11 +42,6 @@ def test_platform_actor_is_named_platform_by_default() -> None:
     assert Actor.platform().principal == "platform"
 
 
-def test_only_the_platform_role_is_platform() -> None:
-    assert Actor.platform().is_platform
-    assert not Actor("platform", Role.USER).is_platform
-
-
 def test_actor_in_an_allowed_role_may_act() -> None:
     Actor.reviewer("rita").require(Role.REVIEWER, Role.PLATFORM, action="decide a review")
 

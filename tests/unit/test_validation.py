@@ -7,7 +7,6 @@ import pytest
 from domain.errors import InvalidInputError
 from domain.validation import (
     optional_email,
-    optional_text,
     optional_url,
     require_absolute_url,
     require_display_text,
@@ -33,11 +32,6 @@ def test_required_text_longer_than_the_limit_is_refused() -> None:
 
 def test_required_text_at_the_limit_is_accepted() -> None:
     assert require_text("abcde", "name", max_length=5) == "abcde"
-
-
-@pytest.mark.parametrize("value", [None, "", "  "])
-def test_missing_optional_text_is_empty(value: str | None) -> None:
-    assert optional_text(value, "company_name") == ""
 
 
 def test_absolute_http_url_is_accepted() -> None:
