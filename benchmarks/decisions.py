@@ -52,8 +52,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import resource
-import signal
 import statistics
 import sys
 import threading
@@ -70,6 +68,13 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from benchmarks.common import (  # noqa: E402
+    peak_rss_mb,
+    percentile,
+    run_for,
+    stderr_log,
+    stop_cleanly_on_signals,
+)
 from benchmarks.postgres import database, fresh_schemas  # noqa: E402
 from domain.actors import Actor  # noqa: E402
 from domain.errors import LedgerError, ProjectionTimeoutError  # noqa: E402
@@ -83,6 +88,8 @@ from tools.log_generator import (  # noqa: E402
     SampleToken,
     generate_log,
 )
+
+log = stderr_log("decisions")
 
 TARGETS = {
     "check_ratio": 0.5,
@@ -120,23 +127,6 @@ QUICK: dict[str, Any] = {
 }
 LAG_WARMUP_S = 1.0
 LAG_POLL_S = 0.0005  # how often the lag watcher reads the read models' position
-
-
-def log(message: str) -> None:
-    print(f"[decisions] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) by the nearest-rank method; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 # --- database -------------------------------------------------------------------------------
@@ -177,19 +167,6 @@ def store_env(url: str, schema: str) -> dict[str, str]:
 
 
 # --- timing helpers -------------------------------------------------------------------------
-
-
-def run_for(seconds: float, step: Callable[[int], None]) -> tuple[int, float]:
-    """Calls ``step(i)`` until ``seconds`` have passed; answers (calls, elapsed seconds)."""
-    start = time.perf_counter()
-    deadline = start + seconds
-    count = 0
-    while True:
-        step(count)
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count, now - start
 
 
 def alternate(
@@ -364,7 +341,7 @@ def _writer(
     paced schedule; every commit is reported as (kind, position, commit time, token, allowed)."""
     from application.ledger import Ledger
 
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_signals()
     ledger = Ledger(env, secret_key=secret_key)
     rng = random.Random(seed)
     interval = 1.0 / rate
@@ -551,7 +528,7 @@ def measure_lag(
 
 def _checker(env: dict[str, str], secret_key: bytes, conn: Any) -> None:
     """A child process with its own Runtime: answers whether a check allows (token, scope)."""
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_signals()
     runtime = open_runtime_on(env, secret_key=secret_key, run_projector=True)
     try:
         conn.send("ready")
@@ -727,11 +704,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    # Turn SIGTERM into an exception so the finally blocks stop the server.
-    raise SystemExit(128 + signum)
-
-
 def generate(runtime: Runtime, events: int, sample: int, label: str) -> GeneratedLog:
     done = 0
     reported = time.perf_counter()
@@ -758,7 +730,7 @@ def generate(runtime: Runtime, events: int, sample: int, label: str) -> Generate
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_signals()
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
     big_schema, small_schema = f"bench_{run_id}_big", f"bench_{run_id}_small"
     out: dict[str, Any] = {}

@@ -50,7 +50,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,6 +71,12 @@ if str(_ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from benchmarks.baseline_app import CREATE_TABLE, TABLE, seed_rows  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    free_port,
+    percentile,
+    stderr_log,
+    stop_cleanly_on_signals,
+)
 from benchmarks.postgres import (  # noqa: E402
     add_pg_setting_option,
     database,
@@ -82,6 +87,8 @@ from domain.actors import Actor  # noqa: E402
 from domain.api_keys import KeyRole  # noqa: E402
 from infrastructure.runtime import open_runtime  # noqa: E402
 from infrastructure.settings import Settings, SettingsError, build_settings  # noqa: E402
+
+log = stderr_log("http_check")
 
 TARGET_RATIO = 0.7
 
@@ -100,25 +107,6 @@ WRK_TIMEOUT = "10s"  # a slower answer counts as a timeout in wrk (and is left o
 
 DEFAULTS: dict[str, Any] = {"rounds": 3, "seconds": 10.0, "warmup": 3.0}
 QUICK: dict[str, Any] = {"rounds": 2, "seconds": 3.0, "warmup": 1.0}
-
-
-def log(message: str) -> None:
-    print(f"[http_check] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) by the nearest-rank method; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 # --- database -------------------------------------------------------------------------------
@@ -704,11 +692,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    # Turn SIGTERM (and SIGHUP) into an exception so the finally blocks stop the servers.
-    raise SystemExit(128 + signum)
-
-
 def server_env(extra: dict[str, str]) -> dict[str, str]:
     env = {
         k: v
@@ -750,8 +733,7 @@ def pin_store_env(schema: str, pool_size: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    stop_cleanly_on_signals(signal.SIGTERM, signal.SIGHUP)
     pool_size = args.pool_size or ledger_pool_size()
     schema = f"http_check_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
     load_before = os.getloadavg()

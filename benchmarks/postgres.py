@@ -10,7 +10,15 @@ import os
 from collections.abc import Callable, Iterator
 
 from infrastructure.persistence import ensure_postgres_schema
-from tools.postgres_server import ThrowawayPostgres
+from tools.postgres_server import PostgresUnavailableError, ThrowawayPostgres
+
+__all__ = [
+    "PostgresUnavailableError",
+    "add_pg_setting_option",
+    "database",
+    "fresh_schemas",
+    "pg_settings",
+]
 
 Log = Callable[[str], None]
 

@@ -35,16 +35,13 @@ import argparse
 import json
 import os
 import re
-import resource
-import signal
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Run as a script (`python benchmarks/write_path.py`): make the project importable even
 # without the editable install.
@@ -56,7 +53,15 @@ from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate  # noqa: E402
 
 from application.ledger import Ledger  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    peak_rss_mb,
+    rss_mb,
+    run_for,
+    stderr_log,
+    stop_cleanly_on_signals,
+)
 from benchmarks.postgres import (  # noqa: E402
+    PostgresUnavailableError,
     add_pg_setting_option,
     database,
     fresh_schemas,
@@ -64,12 +69,11 @@ from benchmarks.postgres import (  # noqa: E402
 )
 from domain.actors import Actor  # noqa: E402
 from infrastructure.persistence import postgres_env  # noqa: E402
-from tools.postgres_server import (  # noqa: E402
-    PostgresUnavailableError,
-)
 
 if TYPE_CHECKING:
     from uuid import UUID
+
+log = stderr_log("write_path")
 
 TARGET_RATIO = 0.4
 MEMORY_LIMIT_MB = 300.0
@@ -84,10 +88,6 @@ DEFAULTS = {"seconds": 5.0, "rounds": 5, "users": 200, "apps": 1, "memory_author
 QUICK = {"seconds": 1.0, "rounds": 2, "users": 20, "apps": 1, "memory_authorizations": 2_000}
 
 
-def log(message: str) -> None:
-    print(f"[write_path] {message}", file=sys.stderr, flush=True)
-
-
 # --- the plain eventsourcing baseline ------------------------------------------------------
 
 
@@ -99,23 +99,6 @@ class Thing(Aggregate):
 
 
 # --- memory ---------------------------------------------------------------------------------
-
-
-def rss_mb() -> float:
-    """Current resident set size of this process, in MB (0 if it cannot be read)."""
-    try:
-        import psutil  # type: ignore[import-untyped]
-
-        return float(psutil.Process().memory_info().rss) / (1024 * 1024)
-    except Exception:  # psutil missing or unsupported: the peak below still works
-        return 0.0
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (ru_maxrss is KiB on Linux)."""
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    divisor = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS
-    return float(maxrss) / divisor
 
 
 # --- database -------------------------------------------------------------------------------
@@ -248,19 +231,6 @@ class RawSaver:
             raise RuntimeError(f"expected one recording, got {len(recordings)}")
 
 
-def run_for(seconds: float, step: Callable[[], None]) -> tuple[int, float]:
-    """Calls `step` until `seconds` have passed; answers (calls, elapsed seconds)."""
-    start = time.perf_counter()
-    deadline = start + seconds
-    count = 0
-    while True:
-        step()
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count, now - start
-
-
 @dataclass
 class Rates:
     auth: list[float] = field(default_factory=list)
@@ -274,10 +244,10 @@ def measure_rounds(authorizer: Authorizer, saver: RawSaver, rounds: int, seconds
         order = ("auth", "raw") if r % 2 == 0 else ("raw", "auth")
         for which in order:
             if which == "auth":
-                n, elapsed = run_for(seconds, authorizer)
+                n, elapsed = run_for(seconds, lambda _i: authorizer())
                 rates.auth.append(n / elapsed)
             else:
-                n, elapsed = run_for(seconds, saver)
+                n, elapsed = run_for(seconds, lambda _i: saver())
                 rates.raw.append(n / elapsed)
         log(
             f"round {r + 1}/{rounds}: authorizations/s {rates.auth[-1]:8.1f}   "
@@ -372,14 +342,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    # Turn SIGTERM into an exception so the finally blocks stop the server.
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_signals()
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
     ledger_schema = f"bench_{run_id}_ledger"
     raw_schema = f"bench_{run_id}_raw"
